@@ -1,0 +1,83 @@
+import { IamErrorCode, IamException } from '../errors/iam.exception';
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'NotAuthorized']);
+const BAD_CREDENTIALS = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'CredentialsProviderError',
+]);
+const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
+export function isThrottlingError(err: unknown): boolean {
+  const e = err as AwsLikeError | undefined;
+  return !!e && (THROTTLING.has(e.name ?? '') || e.$retryable?.throttling === true);
+}
+
+/** Turns whatever the SDK threw into an IamException whose message is safe to show a client. */
+export function mapAwsError(err: unknown, action: string): IamException {
+  if (err instanceof IamException) {
+    return err;
+  }
+  const e = (err ?? {}) as AwsLikeError;
+  const name = e.name ?? 'Error';
+  const details = { action, awsErrorName: name, cause: err };
+  if (DENIED.has(name)) {
+    return new IamException(IamErrorCode.AccessDenied, `IAM denied ${action} to the service's credentials`, details);
+  }
+  if (BAD_CREDENTIALS.has(name)) {
+    return new IamException(
+      IamErrorCode.CredentialsUnavailable,
+      `The service has no valid AWS credentials for ${action} (${name})`,
+      details,
+    );
+  }
+  if (isThrottlingError(err)) {
+    return new IamException(IamErrorCode.Throttled, `IAM kept throttling ${action} beyond the retry budget`, {
+      ...details,
+      retryAfterSeconds: 30,
+    });
+  }
+  if (TIMEOUTS.has(name) || TIMEOUT_CODES.has(e.code ?? '')) {
+    return new IamException(IamErrorCode.Timeout, `IAM did not answer ${action} in time`, details);
+  }
+  switch (name) {
+    case 'NoSuchEntity':
+    case 'NoSuchEntityException':
+      return new IamException(IamErrorCode.NoSuchEntity, `IAM entity not found during ${action}`, details);
+    case 'ReportNotPresent':
+    case 'ReportNotPresentException':
+      return new IamException(IamErrorCode.ReportNotPresent, 'No credential report has been generated', details);
+    case 'ReportExpired':
+    case 'ReportExpiredException':
+      return new IamException(IamErrorCode.ReportExpired, 'The credential report has expired', details);
+    case 'ReportInProgress':
+    case 'ReportInProgressException':
+      return new IamException(IamErrorCode.ReportInProgress, 'The credential report is still being generated', details);
+  }
+  const status = e.$metadata?.httpStatusCode;
+  const what = status ? `HTTP ${status}` : name;
+  return new IamException(IamErrorCode.Upstream, `IAM call ${action} failed (${what})`, details);
+}

@@ -1,0 +1,207 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  GenerateCredentialReportCommand,
+  GetCredentialReportCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListUsersCommand,
+  ListUserTagsCommand,
+  type IAMClientConfig,
+} from '@aws-sdk/client-iam';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { Mutex } from 'async-mutex';
+import { iamConfig } from '../config/iam.config';
+import { IamErrorCode, IamException } from '../errors/iam.exception';
+import type { AccessKeyStatus, CredentialReport, CredentialReportState, IamAccessKey, UsersPage } from '../iam.types';
+import { meterStorage } from '../scan/iam-call-meter';
+import { isThrottlingError, mapAwsError } from './aws-error.mapper';
+import { IAM_CALL_OBSERVER, type IamCallObserver } from './iam-call-observer';
+
+/**
+ * The only door to IAM. Owns the single SDK client (created lazily under a mutex so concurrent first
+ * callers share it), turns SDK shapes into our types and SDK errors into IamException, and keeps
+ * retrying throttled calls after the SDK's own retry budget runs dry, so a busy account slows a scan
+ * down instead of failing it.
+ */
+@Injectable()
+export class IamClientProvider implements OnModuleDestroy {
+  private readonly logger = new Logger(IamClientProvider.name);
+  private readonly mutex = new Mutex();
+  private client?: IAMClient;
+
+  constructor(
+    @Inject(iamConfig.KEY) private readonly config: ConfigType<typeof iamConfig>,
+    @Optional() @Inject(IAM_CALL_OBSERVER) private readonly observer?: IamCallObserver,
+  ) {}
+
+  async listUsersPage(marker?: string, maxItems = 1000): Promise<UsersPage> {
+    const out = await this.send('ListUsers', (c) => c.send(new ListUsersCommand({ Marker: marker, MaxItems: maxItems })));
+    const users = (out.Users ?? []).map((u) => ({ userName: req(u.UserName, 'UserName'), createDate: req(u.CreateDate, 'CreateDate') }));
+    if (out.IsTruncated && !out.Marker) {
+      throw new IamException(IamErrorCode.Upstream, 'IAM said ListUsers was truncated but gave no marker', {
+        action: 'ListUsers',
+      });
+    }
+    return { users, nextMarker: out.IsTruncated ? out.Marker : undefined };
+  }
+
+  /** All keys of one user (IAM allows two, but the listing is paginated like any other and we follow it). */
+  async listAccessKeys(userName: string): Promise<IamAccessKey[]> {
+    const keys: IamAccessKey[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.send('ListAccessKeys', (c) => c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })));
+      for (const k of out.AccessKeyMetadata ?? []) {
+        keys.push({
+          userName: k.UserName ?? userName,
+          accessKeyId: req(k.AccessKeyId, 'AccessKeyId'),
+          status: (k.Status ?? 'Active') as AccessKeyStatus,
+          createDate: req(k.CreateDate, 'CreateDate'),
+        });
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    return keys;
+  }
+
+  async listUserTags(userName: string): Promise<Record<string, string>> {
+    const tags: Record<string, string> = {};
+    let marker: string | undefined;
+    do {
+      const out = await this.send('ListUserTags', (c) => c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker })));
+      for (const t of out.Tags ?? []) {
+        if (t.Key !== undefined) {
+          tags[t.Key] = t.Value ?? '';
+        }
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    return tags;
+  }
+
+  async generateCredentialReport(): Promise<CredentialReportState> {
+    const out = await this.send('GenerateCredentialReport', (c) => c.send(new GenerateCredentialReportCommand({})));
+    return (out.State ?? 'STARTED') as CredentialReportState;
+  }
+
+  /** Throws IamException ReportNotPresent / ReportExpired / ReportInProgress while there is nothing to read. */
+  async getCredentialReport(): Promise<CredentialReport> {
+    const out = await this.send('GetCredentialReport', (c) => c.send(new GetCredentialReportCommand({})));
+    if (!out.Content) {
+      throw new IamException(IamErrorCode.ReportMalformed, 'IAM returned a credential report without content', {
+        action: 'GetCredentialReport',
+      });
+    }
+    return { content: out.Content, generatedTime: out.GeneratedTime ?? new Date() };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.mutex.runExclusive(() => {
+      this.client?.destroy();
+      this.client = undefined;
+    });
+  }
+
+  private async getClient(): Promise<IAMClient> {
+    if (this.client) {
+      return this.client;
+    }
+    return this.mutex.runExclusive(() => {
+      this.client ??= this.createClient();
+      return this.client;
+    });
+  }
+
+  private createClient(): IAMClient {
+    const { config } = this;
+    const agentOptions = { keepAlive: true, maxSockets: config.maxSockets };
+    const options: IAMClientConfig = {
+      region: config.region,
+      maxAttempts: config.maxAttempts,
+      retryMode: 'standard',
+      requestHandler: new NodeHttpHandler({
+        requestTimeout: config.requestTimeoutMs,
+        connectionTimeout: config.connectionTimeoutMs,
+        httpAgent: new HttpAgent(agentOptions),
+        httpsAgent: new HttpsAgent(agentOptions),
+      }),
+    };
+    if (config.endpoint) {
+      options.endpoint = config.endpoint;
+    }
+    const client = new IAMClient(options);
+    // Runs once per HTTP attempt (inside the SDK's retry loop), so it sees the throttles the SDK hides.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const action = context.commandName?.replace(/Command$/, '') ?? 'Unknown';
+        const meter = meterStorage.getStore();
+        meter?.attempt(action);
+        const started = performance.now();
+        try {
+          const result = await next(args);
+          this.observer?.onAttempt(action, 'ok', performance.now() - started);
+          return result;
+        } catch (err) {
+          const throttled = isThrottlingError(err);
+          if (meter) {
+            if (throttled) {
+              meter.throttles++;
+            } else {
+              meter.errors++;
+            }
+          }
+          this.observer?.onAttempt(action, throttled ? 'throttled' : 'error', performance.now() - started);
+          throw err;
+        }
+      },
+      { step: 'deserialize', name: 'iamKeyMonitorAttemptObserver', priority: 'high' },
+    );
+    this.logger.log(config.endpoint ? `IAM client created for endpoint ${config.endpoint}` : 'IAM client created');
+    return client;
+  }
+
+  private async send<O extends { $metadata?: { attempts?: number } }>(
+    action: string,
+    call: (client: IAMClient) => Promise<O>,
+  ): Promise<O> {
+    const client = await this.getClient();
+    const deadline = Date.now() + this.config.throttleMaxWaitMs;
+    for (let round = 0; ; round++) {
+      try {
+        const out = await call(client);
+        this.countRetries(out.$metadata?.attempts);
+        return out;
+      } catch (err) {
+        this.countRetries((err as { $metadata?: { attempts?: number } }).$metadata?.attempts);
+        const waitMs = Math.min(20_000, 250 * 2 ** Math.min(round, 10)) * (0.5 + Math.random() / 2);
+        if (isThrottlingError(err) && Date.now() + waitMs < deadline) {
+          const meter = meterStorage.getStore();
+          if (meter) {
+            meter.retries++;
+          }
+          await sleep(waitMs);
+          continue;
+        }
+        throw mapAwsError(err, action);
+      }
+    }
+  }
+
+  private countRetries(attempts: number | undefined): void {
+    const meter = meterStorage.getStore();
+    if (meter && attempts && attempts > 1) {
+      meter.retries += attempts - 1;
+    }
+  }
+}
+
+function req<T>(value: T | undefined, field: string): T {
+  if (value === undefined || value === null) {
+    throw new IamException(IamErrorCode.Upstream, `IAM response lacked ${field}`);
+  }
+  return value;
+}

@@ -1,0 +1,34 @@
+import { HOUR_MS } from '../iam.constants';
+import type { IamAccessKey, OldAccessKey, ScanQuery } from '../iam.types';
+
+/** The instant before which a key counts as old: a key is reported when its age is at least `hours`. */
+export function cutoffFor(now: Date, hours: number): number {
+  return now.getTime() - hours * HOUR_MS;
+}
+
+export function ageHours(now: Date, created: Date): number {
+  return Math.round(((now.getTime() - created.getTime()) / HOUR_MS) * 10) / 10;
+}
+
+export function isOldKey(key: IamAccessKey, query: ScanQuery, cutoff: number): boolean {
+  return key.createDate.getTime() <= cutoff && (query.includeInactive || key.status === 'Active');
+}
+
+export function toOldAccessKey(key: IamAccessKey, now: Date): OldAccessKey {
+  return {
+    userName: key.userName,
+    accessKeyId: key.accessKeyId,
+    createdDate: key.createDate,
+    status: key.status,
+    ageHours: ageHours(now, key.createDate),
+  };
+}
+
+/** Oldest first; ties by user name, then key id, so answers are stable across runs and strategies. */
+export function compareOldKeys(a: OldAccessKey, b: OldAccessKey): number {
+  return (
+    a.createdDate.getTime() - b.createdDate.getTime() ||
+    (a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0) ||
+    (a.accessKeyId < b.accessKeyId ? -1 : a.accessKeyId > b.accessKeyId ? 1 : 0)
+  );
+}

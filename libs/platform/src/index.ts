@@ -1,0 +1,2 @@
+export * from './config/validate-env';
+export * from './config/env-transforms';
