@@ -78,6 +78,6 @@ export function mapAwsError(err: unknown, action: string): IamException {
       return new IamException(IamErrorCode.ReportInProgress, 'The credential report is still being generated', details);
   }
   const status = e.$metadata?.httpStatusCode;
-  const what = status ? `HTTP ${status}` : name;
+  const what = status ? `HTTP ${status}` : (e.code ?? name);
   return new IamException(IamErrorCode.Upstream, `IAM call ${action} failed (${what})`, details);
 }

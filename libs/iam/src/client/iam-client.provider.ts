@@ -39,8 +39,13 @@ export class IamClientProvider implements OnModuleDestroy {
   ) {}
 
   async listUsersPage(marker?: string, maxItems = 1000): Promise<UsersPage> {
-    const out = await this.send('ListUsers', (c) => c.send(new ListUsersCommand({ Marker: marker, MaxItems: maxItems })));
-    const users = (out.Users ?? []).map((u) => ({ userName: req(u.UserName, 'UserName'), createDate: req(u.CreateDate, 'CreateDate') }));
+    const out = await this.send('ListUsers', (c) =>
+      c.send(new ListUsersCommand({ Marker: marker, MaxItems: maxItems })),
+    );
+    const users = (out.Users ?? []).map((u) => ({
+      userName: req(u.UserName, 'UserName'),
+      createDate: req(u.CreateDate, 'CreateDate'),
+    }));
     if (out.IsTruncated && !out.Marker) {
       throw new IamException(IamErrorCode.Upstream, 'IAM said ListUsers was truncated but gave no marker', {
         action: 'ListUsers',
@@ -54,7 +59,9 @@ export class IamClientProvider implements OnModuleDestroy {
     const keys: IamAccessKey[] = [];
     let marker: string | undefined;
     do {
-      const out = await this.send('ListAccessKeys', (c) => c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })));
+      const out = await this.send('ListAccessKeys', (c) =>
+        c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
+      );
       for (const k of out.AccessKeyMetadata ?? []) {
         keys.push({
           userName: k.UserName ?? userName,
@@ -72,7 +79,9 @@ export class IamClientProvider implements OnModuleDestroy {
     const tags: Record<string, string> = {};
     let marker: string | undefined;
     do {
-      const out = await this.send('ListUserTags', (c) => c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker })));
+      const out = await this.send('ListUserTags', (c) =>
+        c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker })),
+      );
       for (const t of out.Tags ?? []) {
         if (t.Key !== undefined) {
           tags[t.Key] = t.Value ?? '';

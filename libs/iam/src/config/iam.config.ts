@@ -15,28 +15,52 @@ export class IamEnv {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   AWS_ENDPOINT_URL?: string;
 
-  @ToInt() @IsInt() @Min(1) @Max(10)
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(10)
   IAM_MAX_ATTEMPTS: number = 3;
 
-  @ToInt() @IsInt() @Min(100) @Max(300_000)
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
   IAM_REQUEST_TIMEOUT_MS: number = 10_000;
 
-  @ToInt() @IsInt() @Min(100) @Max(60_000)
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
   IAM_CONNECTION_TIMEOUT_MS: number = 3_000;
 
-  @ToInt() @IsInt() @Min(1) @Max(1000)
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   IAM_MAX_SOCKETS: number = 50;
 
-  @ToInt() @IsInt() @Min(1) @Max(100)
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(100)
   IAM_CONCURRENCY: number = 5;
 
-  @ToInt() @IsInt() @Min(0) @Max(3_600_000)
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
   IAM_THROTTLE_MAX_WAIT_MS: number = 120_000;
 
-  @ToInt() @IsInt() @Min(0) @Max(3_600_000)
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
   REPORT_MAX_WAIT_MS: number = 60_000;
 
-  @ToInt() @IsInt() @Min(10) @Max(60_000)
+  @ToInt()
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
   REPORT_POLL_INTERVAL_MS: number = 1_000;
 }
 

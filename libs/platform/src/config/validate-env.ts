@@ -20,7 +20,10 @@ function describe(errors: ValidationError[]): string[] {
  * Turns raw environment strings into a typed, validated object, applying the class's defaults.
  * Throws one error naming every bad variable so an operator fixes them all in one go.
  */
-export function validateEnv<T extends object>(schema: new () => T, env: NodeJS.ProcessEnv | Record<string, unknown>): T {
+export function validateEnv<T extends object>(
+  schema: new () => T,
+  env: NodeJS.ProcessEnv | Record<string, unknown>,
+): T {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const instance = plainToInstance(schema, present, { enableImplicitConversion: false, exposeDefaultValues: true });
   const errors = validateSync(instance, { whitelist: false, forbidUnknownValues: true });

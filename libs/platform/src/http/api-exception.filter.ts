@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { IamErrorCode, IamException } from '@app/iam';
+import type { Response } from 'express';
+import type { ErrorBodyDto } from './error-body';
+import { RequestValidationException } from './validation.pipe';
+
+interface Mapped {
+  status: number;
+  code: string;
+  message: string;
+  retryAfter?: number;
+}
+
+export function mapIamException(e: IamException): Mapped {
+  const base = { code: e.code, message: e.message };
+  switch (e.code) {
+    case IamErrorCode.AccessDenied:
+    case IamErrorCode.CredentialsUnavailable:
+    case IamErrorCode.NoSuchEntity:
+    case IamErrorCode.ReportNotPresent:
+    case IamErrorCode.ReportExpired:
+    case IamErrorCode.ReportMalformed:
+    case IamErrorCode.Upstream:
+      return { ...base, status: HttpStatus.BAD_GATEWAY };
+    case IamErrorCode.Throttled:
+    case IamErrorCode.ReportInProgress:
+    case IamErrorCode.ReportNotReady:
+      return { ...base, status: HttpStatus.SERVICE_UNAVAILABLE, retryAfter: e.retryAfterSeconds ?? 30 };
+    case IamErrorCode.Timeout:
+      return { ...base, status: HttpStatus.GATEWAY_TIMEOUT };
+    default: {
+      const _exhaustive: never = e.code;
+      return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: String(_exhaustive), message: 'Internal error' };
+    }
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function httpCode(status: number): string {
+  return (REASONS[status] ?? 'Error').toUpperCase().replace(/ /g, '_');
+}
+
+/**
+ * The one place errors become HTTP: domain codes to statuses, a stable JSON shape, and for anything
+ * unexpected a generic 500 whose error id is also logged with the real error. Nothing from a stack trace
+ * or an AWS message reaches the client.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (body.retry_after_seconds !== undefined) {
+      res.setHeader('Retry-After', String(body.retry_after_seconds));
+    }
+    if (res.headersSent) {
+      return;
+    }
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBodyDto {
+    if (exception instanceof IamException) {
+      const m = mapIamException(exception);
+      this.logger.warn(
+        { code: m.code, action: exception.action, awsError: exception.awsErrorName, status: m.status },
+        `IAM failure: ${m.message}`,
+      );
+      return {
+        statusCode: m.status,
+        error: REASONS[m.status] ?? 'Error',
+        code: m.code,
+        message: m.message,
+        action: exception.action,
+        retry_after_seconds: m.retryAfter,
+      };
+    }
+    if (exception instanceof RequestValidationException) {
+      return {
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'VALIDATION_FAILED',
+        message: exception.message,
+        fields: exception.fields,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status >= 500) {
+        return this.unexpected(exception);
+      }
+      const response = exception.getResponse();
+      const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
+      const message = typeof raw.message === 'string' ? raw.message : exception.message;
+      const retry = typeof raw.retryAfterSeconds === 'number' ? raw.retryAfterSeconds : undefined;
+      return {
+        statusCode: status,
+        error: REASONS[status] ?? 'Error',
+        code: typeof raw.code === 'string' ? raw.code : httpCode(status),
+        message,
+        retry_after_seconds: retry,
+      };
+    }
+    return this.unexpected(exception);
+  }
+
+  private unexpected(exception: unknown): ErrorBodyDto {
+    const errorId = randomUUID();
+    this.logger.error({ err: exception, errorId }, 'Unexpected error');
+    return {
+      statusCode: 500,
+      error: REASONS[500],
+      code: 'INTERNAL_ERROR',
+      message: 'An unexpected error occurred; quote the error id to the operators',
+      error_id: errorId,
+    };
+  }
+}
