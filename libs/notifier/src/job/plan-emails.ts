@@ -1,0 +1,56 @@
+import type { ClassifiedKey, OutgoingEmail, OwnerResolution } from '../notifier.types';
+import type { EmailRenderer } from '../render/email-renderer';
+
+export interface EmailPlanInput {
+  keys: readonly ClassifiedKey[];
+  owners: ReadonlyMap<string, OwnerResolution>;
+  fallbackRecipients: readonly string[];
+  keysSeen: number;
+  usersSeen: number;
+}
+
+/**
+ * One message per owner address covering all their keys; the keys without a valid owner, and the digest of
+ * every key past the warning age, to each fallback recipient. One recipient per message, so a rejected
+ * address costs only its own message.
+ */
+export function planEmails(input: EmailPlanInput, renderer: EmailRenderer): OutgoingEmail[] {
+  const byOwner = new Map<string, ClassifiedKey[]>();
+  const unowned: ClassifiedKey[] = [];
+  for (const key of input.keys) {
+    const owner = input.owners.get(key.userName);
+    if (owner?.kind === 'owner') {
+      byOwner.set(owner.address, [...(byOwner.get(owner.address) ?? []), key]);
+    } else {
+      unowned.push(key);
+    }
+  }
+  const ids = (keys: readonly ClassifiedKey[]) => keys.map((k) => k.accessKeyId);
+  const emails: OutgoingEmail[] = [];
+  for (const [address, keys] of byOwner) {
+    emails.push({ kind: 'owner', to: address, ...renderer.owner(keys), accessKeyIds: ids(keys) });
+  }
+  if (unowned.length > 0) {
+    const message = renderer.fallback(unowned, input.owners);
+    emails.push(
+      ...input.fallbackRecipients.map((to) => ({
+        kind: 'fallback' as const,
+        to,
+        ...message,
+        accessKeyIds: ids(unowned),
+      })),
+    );
+  }
+  if (input.keys.length > 0) {
+    const message = renderer.digest(input);
+    emails.push(
+      ...input.fallbackRecipients.map((to) => ({
+        kind: 'digest' as const,
+        to,
+        ...message,
+        accessKeyIds: ids(input.keys),
+      })),
+    );
+  }
+  return emails;
+}
