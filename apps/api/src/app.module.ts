@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { IamModule } from '@app/iam';
-import { ApiExceptionFilter, createValidationPipe } from '@app/platform';
+import { createValidationPipe } from '@app/platform';
+import { ApiExceptionFilter } from './http/api-exception.filter';
 import { apiConfig } from './config/api.config';
 import { OldKeysController } from './old-keys/old-keys.controller';
 

@@ -1,6 +1,5 @@
 export * from './config/validate-env';
 export * from './config/env-transforms';
-export * from './http/api-exception.filter';
 export * from './http/error-body';
 export * from './http/validation.pipe';
 export * from './http/json-body.middleware';

@@ -3,7 +3,8 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { IamErrorCode, IamException, OldKeysService, type ScanResult } from '@app/iam';
-import { ApiExceptionFilter, createValidationPipe } from '@app/platform';
+import { createValidationPipe } from '@app/platform';
+import { ApiExceptionFilter } from '../http/api-exception.filter';
 import { configureApp } from '../configure-app';
 import { OldKeysController } from './old-keys.controller';
 

@@ -62,6 +62,12 @@ export class IamEnv {
   @Min(10)
   @Max(60_000)
   REPORT_POLL_INTERVAL_MS: number = 1_000;
+
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  SCAN_CACHE_TTL_SECONDS: number = 60;
 }
 
 export interface IamConfig {
@@ -76,6 +82,8 @@ export interface IamConfig {
   throttleMaxWaitMs: number;
   reportMaxWaitMs: number;
   reportPollIntervalMs: number;
+  /** 0 turns sharing into exact per-request scans (only identical in-flight requests share). */
+  scanCacheTtlMs: number;
 }
 
 export function toIamConfig(env: IamEnv): IamConfig {
@@ -90,6 +98,7 @@ export function toIamConfig(env: IamEnv): IamConfig {
     throttleMaxWaitMs: env.IAM_THROTTLE_MAX_WAIT_MS,
     reportMaxWaitMs: env.REPORT_MAX_WAIT_MS,
     reportPollIntervalMs: env.REPORT_POLL_INTERVAL_MS,
+    scanCacheTtlMs: env.SCAN_CACHE_TTL_SECONDS * 1000,
   };
 }
 

@@ -1,14 +1,47 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { iamConfig } from '../config/iam.config';
+import { IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery, ScanResult, ScanSource } from '../iam.types';
 import { CredentialReportStrategy } from '../strategies/credential-report.strategy';
 import { ListUsersStrategy } from '../strategies/list-users.strategy';
 import type { ScanStrategy } from '../strategies/scan-strategy.interface';
+import { ageHours, cutoffFor } from './old-keys';
 
+export const SCAN_OBSERVER = Symbol('SCAN_OBSERVER');
+
+/** Told when a scan really runs (not when a request is served from a shared one), e.g. for metrics. */
+export interface ScanObserver {
+  scanStarted(source: ScanSource): void;
+  scanFinished(source: ScanSource, outcome: 'ok' | 'error', durationMs: number, result?: ScanResult): void;
+}
+
+interface Entry {
+  promise: Promise<ScanResult>;
+  settledAt?: number;
+}
+
+/** What a full inventory scan asks for: every key, whatever its age or status. */
+const INVENTORY: ScanQuery = { hours: 0, includeInactive: true };
+
+/**
+ * Chooses the strategy and protects the IAM rate limit: requests share a running scan, and a finished
+ * one serves later requests for the cache TTL. With a TTL, the shared scan is a full inventory that any
+ * threshold can be cut from, so a dashboard asking for several thresholds costs one scan, not one each.
+ * Without a TTL, each request scans exactly its threshold (skipping young users) and only identical
+ * in-flight requests share.
+ */
 @Injectable()
 export class OldKeysService {
+  private readonly logger = new Logger(OldKeysService.name);
+  private readonly entries = new Map<string, Entry>();
+
   constructor(
     private readonly listUsers: ListUsersStrategy,
     private readonly credentialReport: CredentialReportStrategy,
+    @Inject(iamConfig.KEY) private readonly config: ConfigType<typeof iamConfig>,
+    @Inject(IAM_CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(SCAN_OBSERVER) private readonly observer?: ScanObserver,
   ) {}
 
   strategyFor(source: ScanSource): ScanStrategy {
@@ -24,7 +57,75 @@ export class OldKeysService {
     }
   }
 
-  scan(source: ScanSource, query: ScanQuery): Promise<ScanResult> {
-    return this.strategyFor(source).scan(query);
+  async scan(source: ScanSource, query: ScanQuery): Promise<ScanResult> {
+    const ttl = this.config.scanCacheTtlMs;
+    const scanQuery = ttl > 0 ? INVENTORY : query;
+    const key = `${source}|${scanQuery.hours}|${scanQuery.includeInactive}`;
+    const nowMs = this.clock.now().getTime();
+
+    let entry = this.entries.get(key);
+    if (!entry || (entry.settledAt !== undefined && nowMs - entry.settledAt >= ttl)) {
+      const fresh: Entry = { promise: this.run(source, scanQuery) };
+      this.entries.set(key, fresh);
+      fresh.promise.then(
+        () => {
+          fresh.settledAt = this.clock.now().getTime();
+          if (ttl === 0) {
+            this.entries.delete(key);
+          }
+        },
+        () => this.entries.delete(key), // failures are never served to later requests
+      );
+      entry = fresh;
+    }
+    const result = await entry.promise;
+    return ttl > 0 ? this.narrow(result, query) : result;
+  }
+
+  /** Cuts one request's answer out of a shared inventory; ages are counted to now, not to when IAM was read. */
+  private narrow(result: ScanResult, query: ScanQuery): ScanResult {
+    const now = this.clock.now();
+    const cutoff = cutoffFor(now, query.hours);
+    const keys = result.keys
+      .filter((k) => k.createdDate.getTime() <= cutoff && (query.includeInactive || k.status === 'Active'))
+      .map((k) => ({ ...k, ageHours: ageHours(now, k.createdDate) }));
+    const rootKeys = result.rootKeys
+      .filter((k) => k.lastRotated.getTime() <= cutoff && (query.includeInactive || k.active))
+      .map((k) => ({ ...k, ageHours: ageHours(now, k.lastRotated) }));
+    return { ...result, keys, rootKeys };
+  }
+
+  private async run(source: ScanSource, query: ScanQuery): Promise<ScanResult> {
+    const started = performance.now();
+    this.observer?.scanStarted(source);
+    try {
+      const result = await this.strategyFor(source).scan(query);
+      const { stats } = result;
+      this.logger.log(
+        {
+          scan: {
+            strategy: source,
+            hours: query.hours,
+            includeInactive: query.includeInactive,
+            usersSeen: stats.usersSeen,
+            usersSkippedYoung: stats.usersSkippedYoung,
+            usersVanished: stats.usersVanished,
+            iamCalls: stats.callsByAction,
+            retries: stats.retries,
+            throttles: stats.throttles,
+            peakInFlight: stats.peakInFlight,
+            keysFound: result.keys.length,
+            rootKeysFound: result.rootKeys.length,
+            durationMs: stats.durationMs,
+          },
+        },
+        'scan finished',
+      );
+      this.observer?.scanFinished(source, 'ok', performance.now() - started, result);
+      return result;
+    } catch (err) {
+      this.observer?.scanFinished(source, 'error', performance.now() - started);
+      throw err;
+    }
   }
 }

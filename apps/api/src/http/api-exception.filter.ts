@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { IamErrorCode, IamException } from '@app/iam';
 import type { Response } from 'express';
-import type { ErrorBodyDto } from './error-body';
-import { RequestValidationException } from './validation.pipe';
+import { type ErrorBodyDto, RequestValidationException } from '@app/platform';
 
 interface Mapped {
   status: number;

@@ -1,0 +1,158 @@
+import type { IamConfig } from '../config/iam.config';
+import type { OldAccessKey, ScanQuery, ScanResult } from '../iam.types';
+import type { CredentialReportStrategy } from '../strategies/credential-report.strategy';
+import type { ListUsersStrategy } from '../strategies/list-users.strategy';
+import { OldKeysService, type ScanObserver } from './old-keys.service';
+
+const NOW = new Date('2026-11-23T12:00:00.000Z');
+const HOUR = 3_600_000;
+
+function key(userName: string, ageH: number, status: 'Active' | 'Inactive' = 'Active'): OldAccessKey {
+  return {
+    userName,
+    accessKeyId: `AKIA${userName.toUpperCase().padEnd(16, 'X')}`,
+    createdDate: new Date(NOW.getTime() - ageH * HOUR),
+    status,
+    ageHours: ageH,
+  };
+}
+
+function inventory(): ScanResult {
+  return {
+    source: 'list-users',
+    keys: [key('old', 1000), key('mid', 100), key('idle', 500, 'Inactive'), key('new', 1)],
+    rootKeys: [{ slot: 1, active: true, lastRotated: new Date(NOW.getTime() - 2000 * HOUR), ageHours: 2000 }],
+    dataReadAt: NOW,
+    stats: {
+      usersSeen: 4,
+      usersSkippedYoung: 0,
+      usersVanished: 0,
+      callsByAction: { ListUsers: 1, ListAccessKeys: 4 },
+      throttles: 0,
+      retries: 0,
+      peakInFlight: 4,
+      durationMs: 5,
+    },
+  };
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe(OldKeysService.name, () => {
+  let sut: OldKeysService;
+  let listUsers: jest.Mocked<Pick<ListUsersStrategy, 'scan' | 'source'>>;
+  let report: jest.Mocked<Pick<CredentialReportStrategy, 'scan' | 'source'>>;
+  let observer: jest.Mocked<ScanObserver>;
+  let now: Date;
+
+  function build(ttlSeconds: number) {
+    const config = { scanCacheTtlMs: ttlSeconds * 1000 } as IamConfig;
+    sut = new OldKeysService(
+      listUsers as unknown as ListUsersStrategy,
+      report as unknown as CredentialReportStrategy,
+      config,
+      { now: () => now },
+      observer,
+    );
+  }
+
+  beforeEach(() => {
+    now = NOW;
+    listUsers = { source: 'list-users', scan: jest.fn() };
+    report = { source: 'credential-report', scan: jest.fn() };
+    observer = { scanStarted: jest.fn(), scanFinished: jest.fn() };
+    build(60);
+  });
+
+  it('routes each source to its strategy', async () => {
+    listUsers.scan.mockResolvedValue(inventory());
+    report.scan.mockResolvedValue({ ...inventory(), source: 'credential-report' });
+    await sut.scan('list-users', { hours: 1, includeInactive: false });
+    await sut.scan('credential-report', { hours: 1, includeInactive: false });
+    expect(listUsers.scan).toHaveBeenCalledTimes(1);
+    expect(report.scan).toHaveBeenCalledTimes(1);
+  });
+
+  it('shares one running inventory scan among concurrent requests with different thresholds', async () => {
+    const pending = deferred<ScanResult>();
+    listUsers.scan.mockReturnValue(pending.promise);
+    const queries: ScanQuery[] = [
+      { hours: 0, includeInactive: false },
+      { hours: 200, includeInactive: false },
+      { hours: 200, includeInactive: true },
+      { hours: 1500, includeInactive: false },
+    ];
+    const answers = Promise.all(queries.map((q) => sut.scan('list-users', q)));
+    pending.resolve(inventory());
+    const [all, over200, over200All, over1500] = await answers;
+
+    expect(listUsers.scan).toHaveBeenCalledTimes(1);
+    expect(listUsers.scan).toHaveBeenCalledWith({ hours: 0, includeInactive: true });
+    expect(all.keys.map((k) => k.userName)).toEqual(['old', 'mid', 'new']);
+    expect(over200.keys.map((k) => k.userName)).toEqual(['old']);
+    expect(over200All.keys.map((k) => k.userName)).toEqual(['old', 'idle']);
+    expect(over1500.keys).toEqual([]);
+    expect(over1500.rootKeys).toHaveLength(1);
+    expect(observer.scanStarted).toHaveBeenCalledTimes(1);
+  });
+
+  it('serves later requests from the finished scan until the TTL passes, with ages counted to now', async () => {
+    listUsers.scan.mockResolvedValue(inventory());
+    await sut.scan('list-users', { hours: 1, includeInactive: false });
+    now = new Date(NOW.getTime() + 59_000);
+    const cached = await sut.scan('list-users', { hours: 1, includeInactive: false });
+    expect(listUsers.scan).toHaveBeenCalledTimes(1);
+    expect(cached.dataReadAt).toEqual(NOW);
+    expect(cached.keys.find((k) => k.userName === 'old')?.ageHours).toBe(1000);
+
+    now = new Date(NOW.getTime() + 60_000);
+    await sut.scan('list-users', { hours: 1, includeInactive: false });
+    expect(listUsers.scan).toHaveBeenCalledTimes(2);
+  });
+
+  it('never serves a failed scan to later requests', async () => {
+    listUsers.scan.mockRejectedValueOnce(new Error('boom')).mockResolvedValueOnce(inventory());
+    await expect(sut.scan('list-users', { hours: 1, includeInactive: false })).rejects.toThrow('boom');
+    const second = await sut.scan('list-users', { hours: 1, includeInactive: false });
+    expect(second.keys).toHaveLength(3);
+    expect(listUsers.scan).toHaveBeenCalledTimes(2);
+    expect(observer.scanFinished).toHaveBeenNthCalledWith(1, 'list-users', 'error', expect.any(Number));
+  });
+
+  it('keeps the sources apart', async () => {
+    listUsers.scan.mockResolvedValue(inventory());
+    report.scan.mockResolvedValue({ ...inventory(), source: 'credential-report' });
+    await sut.scan('list-users', { hours: 1, includeInactive: false });
+    const fromReport = await sut.scan('credential-report', { hours: 1, includeInactive: false });
+    expect(fromReport.source).toBe('credential-report');
+  });
+
+  describe('with the cache TTL at 0', () => {
+    beforeEach(() => build(0));
+
+    it('scans exactly the requested threshold and shares only identical in-flight requests', async () => {
+      const pending = deferred<ScanResult>();
+      listUsers.scan.mockReturnValueOnce(pending.promise).mockResolvedValue(inventory());
+      const q = { hours: 24, includeInactive: false };
+      const a = sut.scan('list-users', q);
+      const b = sut.scan('list-users', q);
+      const c = sut.scan('list-users', { hours: 48, includeInactive: false });
+      pending.resolve(inventory());
+      await Promise.all([a, b, c]);
+      expect(listUsers.scan).toHaveBeenCalledTimes(2);
+      expect(listUsers.scan).toHaveBeenNthCalledWith(1, q);
+      expect(listUsers.scan).toHaveBeenNthCalledWith(2, { hours: 48, includeInactive: false });
+
+      await sut.scan('list-users', q);
+      expect(listUsers.scan).toHaveBeenCalledTimes(3);
+    });
+  });
+});
