@@ -1,0 +1,36 @@
+import type { LoggerService } from '@nestjs/common';
+import { NotifierExitCode } from '@app/notifier';
+import { runNotifier } from './run-notifier';
+
+describe(runNotifier.name, () => {
+  let saved: NodeJS.ProcessEnv;
+  let logger: jest.Mocked<LoggerService>;
+  let sut: typeof runNotifier;
+
+  beforeEach(() => {
+    saved = { ...process.env };
+    logger = { log: jest.fn(), error: jest.fn(), warn: jest.fn(), debug: jest.fn(), verbose: jest.fn() };
+    sut = runNotifier;
+  });
+
+  afterEach(() => {
+    process.env = saved;
+  });
+
+  it('stops before doing anything when a variable is bad, naming it, with the job-failed exit code', async () => {
+    process.env = {
+      ...saved,
+      NOTIFIER_SENDER: 'keys@example.com',
+      NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+      NOTIFIER_WARN_AGE_DAYS: '21',
+      NOTIFIER_EXPIRE_AGE_DAYS: '20',
+    };
+
+    await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+
+    const messages = logger.error.mock.calls.map((c) => String(c[0])).join('\n');
+    expect(messages).toMatch(
+      /NOTIFIER_WARN_AGE_DAYS \(21\): NOTIFIER_WARN_AGE_DAYS must be below NOTIFIER_EXPIRE_AGE_DAYS \(20\)/,
+    );
+  });
+});
