@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# One image, two entry points: the API (default CMD) and the daily notifier
+# (`node dist/apps/notifier/main.js`, set as the CronJob's command).
+#
+# Node 22 LTS: the AWS SDK for JavaScript v3 drops Node 20 in 2027. Bump the version here and in CI together;
+# in a registry pipeline pin the digest too (node:22.x.y-bookworm-slim@sha256:...), e.g. with Renovate.
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim
+
+# ---- build: every dependency, compile both apps into dist/ --------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY apps ./apps
+COPY libs ./libs
+RUN npm run build
+
+# ---- prod-deps: production dependencies only; no install scripts run -------------------------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- runtime ---------------------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# The app never installs anything at run time: drop the package managers (less to patch, less to abuse).
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+# Files stay owned by root and read-only to the app user; the app writes nowhere but /tmp.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# Numeric UID/GID (the image's `node` user) so Kubernetes can enforce runAsNonRoot.
+USER 1000:1000
+EXPOSE 3000
+# exec form: node is PID 1 and gets SIGTERM directly; Nest's shutdown hooks drain and close.
+CMD ["node", "dist/apps/api/main.js"]
