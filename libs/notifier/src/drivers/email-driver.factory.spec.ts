@@ -1,4 +1,3 @@
-import type { EmailDriver } from './email-driver.interface';
 import { selectEmailDriver, type EmailDrivers } from './email-driver.factory';
 
 describe(selectEmailDriver.name, () => {
@@ -7,8 +6,8 @@ describe(selectEmailDriver.name, () => {
 
   beforeEach(() => {
     drivers = {
-      ses: { kind: 'ses', deliver: jest.fn() } as EmailDriver,
-      dryRun: { kind: 'dry-run', deliver: jest.fn() } as EmailDriver,
+      ses: { kind: 'ses', deliver: jest.fn() },
+      dryRun: { kind: 'dry-run', deliver: jest.fn() },
     };
     sut = selectEmailDriver;
   });
