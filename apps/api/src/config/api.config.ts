@@ -1,6 +1,17 @@
 import { registerAs } from '@nestjs/config';
-import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
-import { ToInt, validateEnv } from '@app/platform';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { ToInt, ToList, validateEnv } from '@app/platform';
 
 export class ApiEnv {
   @ToInt()
@@ -23,6 +34,29 @@ export class ApiEnv {
   @Min(0)
   @Max(600_000)
   SHUTDOWN_GRACE_MS: number = 25_000;
+
+  /** Comma-separated bearer tokens; unset leaves the API open (with a warning at boot). */
+  @IsOptional()
+  @ToList()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MinLength(16, { each: true, message: 'each of API_TOKENS must be at least 16 characters' })
+  @Matches(/^[\x21-\x7e]+$/, { each: true, message: 'API_TOKENS must be printable ASCII without spaces' })
+  API_TOKENS?: string[];
+
+  /** Requests per minute per client on the /v1 routes; 0 turns the limit off. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE: number = 120;
+
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  READINESS_CACHE_SECONDS: number = 10;
 }
 
 export interface ApiConfig {
@@ -31,6 +65,9 @@ export interface ApiConfig {
   env: 'development' | 'production' | 'test';
   logLevel: string;
   shutdownGraceMs: number;
+  apiTokens: string[];
+  rateLimitPerMinute: number;
+  readinessCacheMs: number;
 }
 
 export const apiConfig = registerAs('api', (): ApiConfig => {
@@ -41,5 +78,8 @@ export const apiConfig = registerAs('api', (): ApiConfig => {
     env: env.NODE_ENV as ApiConfig['env'],
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    apiTokens: env.API_TOKENS ?? [],
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    readinessCacheMs: env.READINESS_CACHE_SECONDS * 1000,
   };
 });

@@ -53,6 +53,11 @@ function httpCode(status: number): string {
   return (REASONS[status] ?? 'Error').toUpperCase().replace(/ /g, '_');
 }
 
+/** Terminus answers a failed check with its own documented shape; probes and dashboards read it as is. */
+function isHealthResult(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'status' in body && 'details' in body;
+}
+
 /**
  * The one place errors become HTTP: domain codes to statuses, a stable JSON shape, and for anything
  * unexpected a generic 500 whose error id is also logged with the real error. Nothing from a stack trace
@@ -64,12 +69,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) {
+      return;
+    }
+    if (exception instanceof HttpException && isHealthResult(exception.getResponse())) {
+      res.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
     const body = this.toBody(exception);
+    const retryHeader = Number(res.getHeader('Retry-After'));
+    if (body.statusCode === 429 && Number.isFinite(retryHeader)) {
+      body.retry_after_seconds = retryHeader;
+    }
     if (body.retry_after_seconds !== undefined) {
       res.setHeader('Retry-After', String(body.retry_after_seconds));
     }
-    if (res.headersSent) {
-      return;
+    if (body.statusCode === 401) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="iam-key-monitor"');
     }
     res.status(body.statusCode).json(body);
   }
@@ -101,7 +117,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status >= 500) {
+      if (status === 500) {
         return this.unexpected(exception);
       }
       const response = exception.getResponse();

@@ -54,6 +54,11 @@ export class IamClientProvider implements OnModuleDestroy {
     return { users, nextMarker: out.IsTruncated ? out.Marker : undefined };
   }
 
+  /** One cheap call for readiness: no outer throttle retries, so a probe never hangs on a busy account. */
+  async ping(): Promise<void> {
+    await this.send('ListUsers', (c) => c.send(new ListUsersCommand({ MaxItems: 1 })), false);
+  }
+
   /** All keys of one user (IAM allows two, but the listing is paginated like any other and we follow it). */
   async listAccessKeys(userName: string): Promise<IamAccessKey[]> {
     const keys: IamAccessKey[] = [];
@@ -176,9 +181,10 @@ export class IamClientProvider implements OnModuleDestroy {
   private async send<O extends { $metadata?: { attempts?: number } }>(
     action: string,
     call: (client: IAMClient) => Promise<O>,
+    waitOutThrottling = true,
   ): Promise<O> {
     const client = await this.getClient();
-    const deadline = Date.now() + this.config.throttleMaxWaitMs;
+    const deadline = Date.now() + (waitOutThrottling ? this.config.throttleMaxWaitMs : 0);
     for (let round = 0; ; round++) {
       try {
         const out = await call(client);

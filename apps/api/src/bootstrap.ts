@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { installGracefulShutdown } from '@app/platform';
+import { AppModule } from './app.module';
+import { apiConfig } from './config/api.config';
+import { configureApp } from './configure-app';
+
+/** Boots the API as production runs it: JSON logs, graceful SIGTERM, listening on PORT/HOST. */
+export async function startApi(): Promise<{ app: INestApplication; url: string }> {
+  const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true }));
+  const config = app.get<ConfigType<typeof apiConfig>>(apiConfig.KEY);
+  const logger = app.get(Logger);
+  installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, logger });
+  await app.listen(config.port, config.host);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${config.port}`;
+  logger.log(`Listening on ${url} (Swagger UI at ${url}/docs)`, 'Bootstrap');
+  return { app, url };
+}

@@ -1,0 +1,4 @@
+export * from './health/iam.health';
+export * from './metrics/http-metrics.middleware';
+export * from './metrics/metrics.module';
+export * from './metrics/metrics.service';

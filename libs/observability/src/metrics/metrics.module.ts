@@ -1,0 +1,17 @@
+import { Global, Module } from '@nestjs/common';
+import { IAM_CALL_OBSERVER, SCAN_OBSERVER } from '@app/iam';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsService } from './metrics.service';
+
+/** Global so the IAM lib's optional observer tokens resolve to the app's metrics without importing them. */
+@Global()
+@Module({
+  providers: [
+    MetricsService,
+    HttpMetricsMiddleware,
+    { provide: IAM_CALL_OBSERVER, useExisting: MetricsService },
+    { provide: SCAN_OBSERVER, useExisting: MetricsService },
+  ],
+  exports: [MetricsService, HttpMetricsMiddleware, IAM_CALL_OBSERVER, SCAN_OBSERVER],
+})
+export class MetricsModule {}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+
+export interface LoggingOptions {
+  level: string;
+  pretty: boolean;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Paths whose successful hits are routine (probes, scrapes): logged at debug, not info. */
+const QUIET = /^\/(health|metrics)(\/|$|\?)/;
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.secretAccessKey',
+  '*.SecretAccessKey',
+  '*.sessionToken',
+  '*.SessionToken',
+  '*.password',
+  '*.token',
+  '*.apiTokens',
+  '*.API_TOKENS',
+  '*.AWS_SECRET_ACCESS_KEY',
+  '*.AWS_SESSION_TOKEN',
+];
+
+/** A caller's X-Request-Id is reused (and echoed) when it looks like an id; otherwise we mint one. */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const sent = req.headers['x-request-id'];
+  const id = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+/** Errors are logged by type, message and code only: stack traces stay out of the logs as well as responses. */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) {
+    return { message: String(err) };
+  }
+  const e = err as Error & { code?: unknown; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  return {
+    type: e.name,
+    message: e.message,
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(e.$metadata?.requestId ? { awsRequestId: e.$metadata.requestId } : {}),
+    ...(e.cause instanceof Error ? { cause: { type: e.cause.name, message: e.cause.message } } : {}),
+  };
+}
+
+export function pinoParams(options: LoggingOptions): Params {
+  return {
+    pinoHttp: {
+      level: options.level,
+      genReqId: requestId,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      customLogLevel: (req, res, err) => {
+        if (err || res.statusCode >= 500) {
+          return 'error';
+        }
+        if (res.statusCode >= 400) {
+          return 'warn';
+        }
+        return QUIET.test(req.url ?? '') ? 'debug' : 'info';
+      },
+      serializers: {
+        err: serializeError,
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customProps: () => ({ service: 'iam-key-monitor' }),
+      ...(options.pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
+    },
+  };
+}
