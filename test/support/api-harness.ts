@@ -1,0 +1,118 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
+import { AppModule } from '../../apps/api/src/app.module';
+import { configureApp } from '../../apps/api/src/configure-app';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** Fake credentials: the SDK signs with them and the emulator does not check them. Never real ones. */
+export const FAKE_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLEEXAMPLE00',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-local-emulator',
+  AWS_REGION: 'us-east-1',
+};
+
+export interface ApiHarness {
+  app: INestApplication;
+  url: string;
+  emulator: IamEmulator;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  emulator?: IamEmulatorOptions;
+  /** Extra environment for the app's config (validated at boot like in production). */
+  env?: Record<string, string>;
+}
+
+/** The real AppModule over real HTTP, its IAM endpoint pointed at a fresh emulator on loopback. */
+export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<ApiHarness> {
+  const emulator = new IamEmulator(options.emulator);
+  const emulatorUrl = await emulator.start(0, '127.0.0.1');
+  const env: Record<string, string> = {
+    ...FAKE_AWS_ENV,
+    AWS_ENDPOINT_URL_IAM: emulatorUrl,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    REPORT_POLL_INTERVAL_MS: '20',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...options.env,
+  };
+  // The SDK reads credentials lazily at the first call, so the environment stays until close().
+  const saved = new Map(Object.keys(env).map((k) => [k, process.env[k]]));
+  const restoreEnv = () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) {
+        delete process.env[k];
+      } else {
+        process.env[k] = v;
+      }
+    }
+  };
+  Object.assign(process.env, env);
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return {
+      app,
+      url: `http://127.0.0.1:${port}`,
+      emulator,
+      close: async () => {
+        await app.close();
+        await emulator.stop();
+        restoreEnv();
+      },
+    };
+  } catch (err) {
+    await emulator.stop();
+    restoreEnv();
+    throw err;
+  }
+}
+
+export interface SpawnedApi {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** The API as its own process (`apps/api/src/main.ts`), for signals, exit codes and log lines. */
+export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<SpawnedApi> {
+  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...FAKE_AWS_ENV, PORT: port, HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) {
+      break;
+    }
+    try {
+      const res = await fetch(`${url}/health/live`);
+      if (res.ok) {
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`API did not start within ${readyTimeoutMs} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url, output: () => out, exited };
+}
