@@ -97,7 +97,9 @@ export class IamAccount {
   readonly maxAccessKeysPerUser: number;
   private readonly users = new Map<string, EmulatedUser>();
   private readonly lowerCaseNames = new Set<string>();
-  private readonly keyIds = new Set<string>();
+  /** Key id to its owning user, or null for the root user; also guarantees ids stay unique. */
+  private readonly keyOwners = new Map<string, EmulatedUser | null>();
+  private sortedUsers?: EmulatedUser[];
   private readonly idRandom: SeededRandom;
   private readonly userIds = new Set<string>();
 
@@ -122,7 +124,10 @@ export class IamAccount {
 
   /** Sorted by name, the order ListUsers answers in. */
   listUsers(): EmulatedUser[] {
-    return [...this.users.values()].sort((a, b) => (a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0));
+    this.sortedUsers ??= [...this.users.values()].sort((a, b) =>
+      a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0,
+    );
+    return [...this.sortedUsers];
   }
 
   getUser(userName: string): EmulatedUser | undefined {
@@ -160,6 +165,7 @@ export class IamAccount {
     };
     this.users.set(user.userName, user);
     this.lowerCaseNames.add(user.userName.toLowerCase());
+    this.sortedUsers = undefined;
     for (const key of init.accessKeys ?? []) {
       this.addAccessKey(user.userName, key);
     }
@@ -172,9 +178,10 @@ export class IamAccount {
       return false;
     }
     for (const key of user.accessKeys) {
-      this.keyIds.delete(key.accessKeyId);
+      this.keyOwners.delete(key.accessKeyId);
     }
     this.users.delete(userName);
+    this.sortedUsers = undefined;
     this.lowerCaseNames.delete(userName.toLowerCase());
     this.userIds.delete(user.userId);
     return true;
@@ -188,7 +195,7 @@ export class IamAccount {
         `Cannot exceed quota for AccessKeysPerUser: ${this.maxAccessKeysPerUser}`,
       );
     }
-    const key = this.newKey(init);
+    const key = this.newKey(init, user);
     user.accessKeys.push(key);
     user.accessKeys.sort(byCreateDate);
     return key;
@@ -198,24 +205,19 @@ export class IamAccount {
     if (this.root.accessKeys.length >= 2) {
       throw new IamAccountError('LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2');
     }
-    const key = this.newKey(init);
+    const key = this.newKey(init, null);
     this.root.accessKeys.push(key);
     this.root.accessKeys.sort(byCreateDate);
     return key;
   }
 
   findAccessKey(accessKeyId: string): AccessKeyLocation | undefined {
-    const rootKey = this.root.accessKeys.find((k) => k.accessKeyId === accessKeyId);
-    if (rootKey) {
-      return { key: rootKey };
+    const owner = this.keyOwners.get(accessKeyId);
+    if (owner === undefined) {
+      return undefined;
     }
-    for (const user of this.users.values()) {
-      const key = user.accessKeys.find((k) => k.accessKeyId === accessKeyId);
-      if (key) {
-        return { user, key };
-      }
-    }
-    return undefined;
+    const key = (owner ?? this.root).accessKeys.find((k) => k.accessKeyId === accessKeyId);
+    return key && (owner ? { user: owner, key } : { key });
   }
 
   /** Works for user and root keys alike. */
@@ -226,7 +228,7 @@ export class IamAccount {
     }
     const owner = found.user ?? this.root;
     owner.accessKeys = owner.accessKeys.filter((k) => k !== found.key);
-    this.keyIds.delete(accessKeyId);
+    this.keyOwners.delete(accessKeyId);
     return true;
   }
 
@@ -270,12 +272,12 @@ export class IamAccount {
     return found;
   }
 
-  private newKey(init: NewAccessKey): EmulatedAccessKey {
+  private newKey(init: NewAccessKey, owner: EmulatedUser | null): EmulatedAccessKey {
     const accessKeyId = init.accessKeyId ?? this.newAccessKeyId();
-    if (this.keyIds.has(accessKeyId)) {
+    if (this.keyOwners.has(accessKeyId)) {
       throw new IamAccountError('EntityAlreadyExists', `Access key ${accessKeyId} already exists.`);
     }
-    this.keyIds.add(accessKeyId);
+    this.keyOwners.set(accessKeyId, owner);
     return {
       accessKeyId,
       status: init.status ?? 'Active',
@@ -288,7 +290,7 @@ export class IamAccount {
     let id: string;
     do {
       id = `AKIA${this.idRandom.base32(16)}`;
-    } while (this.keyIds.has(id));
+    } while (this.keyOwners.has(id));
     return id;
   }
 

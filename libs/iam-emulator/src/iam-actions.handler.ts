@@ -61,6 +61,21 @@ function maxItemsOf(params: URLSearchParams): number {
   return value;
 }
 
+/** Binary search: index of the first item whose name sorts after `name` (items are sorted by name). */
+function firstAfter<T>(items: T[], name: string, nameOf: (item: T) => string): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (nameOf(items[mid]) > name) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  return low;
+}
+
 function paginate<T>(items: T[], params: URLSearchParams, action: string, nameOf?: (item: T) => string): Page<T> {
   const maxItems = maxItemsOf(params);
   const marker = params.get('Marker');
@@ -68,9 +83,7 @@ function paginate<T>(items: T[], params: URLSearchParams, action: string, nameOf
   if (marker) {
     const cursor = decodeMarker(marker, action);
     if (nameOf && cursor.after !== undefined) {
-      const after = cursor.after;
-      const index = items.findIndex((item) => nameOf(item) > after);
-      start = index === -1 ? items.length : index;
+      start = firstAfter(items, cursor.after, nameOf);
     } else {
       start = cursor.offset ?? 0;
     }
