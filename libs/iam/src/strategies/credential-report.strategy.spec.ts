@@ -1,0 +1,443 @@
+import {
+  CredentialReportExpiredException,
+  CredentialReportNotPresentException,
+  CredentialReportNotReadyException,
+  GenerateCredentialReportCommand,
+  GetCredentialReportCommand,
+  IAMClient,
+  IAMServiceException,
+  ListAccessKeysCommand,
+  NoSuchEntityException,
+  type AccessKeyMetadata,
+  type GetCredentialReportCommandOutput,
+  type ListAccessKeysCommandInput,
+} from '@aws-sdk/client-iam';
+import { Logger } from '@nestjs/common';
+import { mockClient } from 'aws-sdk-client-mock';
+import { IamClientProvider } from '../client/iam-client.provider';
+import type { IamConfig } from '../config/iam.config';
+import { IamErrorCode, IamException } from '../errors/iam.exception';
+import { HOUR_MS, type Clock } from '../iam.constants';
+import type { ScanQuery } from '../iam.types';
+import { reportBytes, reportCsv, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
+import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
+import { CredentialReportStrategy } from './credential-report.strategy';
+
+const iamMock = mockClient(IAMClient);
+
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const GENERATED = new Date(NOW - 2 * HOUR_MS);
+const hoursAgo = (h: number) => new Date(NOW - h * HOUR_MS);
+
+const baseConfig: IamConfig = {
+  region: 'us-east-1',
+  endpoint: undefined,
+  maxAttempts: 1,
+  requestTimeoutMs: 1000,
+  connectionTimeoutMs: 1000,
+  maxSockets: 10,
+  concurrency: 3,
+  throttleMaxWaitMs: 0,
+  reportMaxWaitMs: 1000,
+  reportPollIntervalMs: 100,
+};
+
+const q = (hours: number, includeInactive = false): ScanQuery => ({ hours, includeInactive });
+
+function report(rows: ReportRow[], generated = GENERATED): Partial<GetCredentialReportCommandOutput> {
+  return { Content: reportBytes(rows), ReportFormat: 'text/csv', GeneratedTime: generated };
+}
+
+/** A report row with slot 1 (and optionally slot 2) set; dates in the report's own format. */
+function row(user: string, key1?: [string, Date], key2?: [string, Date], extra: Partial<ReportRow> = {}): ReportRow {
+  return {
+    user,
+    ...(key1 && { access_key_1_active: key1[0], access_key_1_last_rotated: reportDate(key1[1]) }),
+    ...(key2 && { access_key_2_active: key2[0], access_key_2_last_rotated: reportDate(key2[1]) }),
+    ...extra,
+  };
+}
+
+function key(userName: string, accessKeyId: string, createDate: Date, status = 'Active'): AccessKeyMetadata {
+  return { UserName: userName, AccessKeyId: accessKeyId, CreateDate: createDate, Status: status as 'Active' };
+}
+
+const awsError = (name: string) =>
+  new IAMServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' });
+
+const SDK_REPORT_ERRORS = {
+  notPresent: () => new CredentialReportNotPresentException({ message: 'no report', $metadata: {} }),
+  expired: () => new CredentialReportExpiredException({ message: 'expired', $metadata: {} }),
+  inProgress: () => new CredentialReportNotReadyException({ message: 'in progress', $metadata: {} }),
+};
+
+describe(CredentialReportStrategy.name, () => {
+  let nowMs: number;
+  let clock: Clock;
+  let sleep: jest.Mock<Promise<void>, [number]>;
+  let provider: IamClientProvider;
+  let accessKeys: Record<string, AccessKeyMetadata[]>;
+  let sut: CredentialReportStrategy;
+
+  function build(config: IamConfig = baseConfig): CredentialReportStrategy {
+    provider = new IamClientProvider(config);
+    return new CredentialReportStrategy(provider, config, clock, sleep);
+  }
+
+  const calls = {
+    generate: () => iamMock.commandCalls(GenerateCredentialReportCommand).length,
+    get: () => iamMock.commandCalls(GetCredentialReportCommand).length,
+    listKeysUsers: () => iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input.UserName),
+  };
+  const sleeps = () => sleep.mock.calls.map(([ms]) => ms);
+
+  async function scanError(query = q(24)): Promise<IamException> {
+    const err: unknown = await sut.scan(query).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IamException);
+    return err as IamException;
+  }
+
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  beforeEach(() => {
+    iamMock.reset();
+    nowMs = NOW;
+    clock = { now: () => new Date(nowMs) };
+    sleep = jest.fn((ms: number) => {
+      nowMs += ms;
+      return Promise.resolve();
+    });
+    accessKeys = {};
+    iamMock.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
+    iamMock.on(GetCredentialReportCommand).resolves(report([row('alice')]));
+    iamMock
+      .on(ListAccessKeysCommand)
+      .callsFake((input: ListAccessKeysCommandInput) => ({
+        AccessKeyMetadata: accessKeys[input.UserName ?? ''] ?? [],
+      }));
+    sut = build();
+  });
+
+  afterEach(async () => {
+    await provider.onModuleDestroy();
+  });
+
+  describe('getting the report', () => {
+    it('reads a report that is already COMPLETE without waiting', async () => {
+      const result = await sut.scan(q(24));
+
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 1);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 1);
+      expect(sleep).not.toHaveBeenCalled();
+      expect(result).toMatchObject({
+        source: 'credential-report',
+        keys: [],
+        rootKeys: [],
+        dataReadAt: GENERATED,
+        reportGeneratedAt: GENERATED,
+      });
+    });
+
+    it('polls GenerateCredentialReport through STARTED and INPROGRESS with a growing delay', async () => {
+      iamMock
+        .on(GenerateCredentialReportCommand)
+        .resolvesOnce({ State: 'STARTED' })
+        .resolvesOnce({ State: 'INPROGRESS' })
+        .resolvesOnce({ State: 'INPROGRESS' })
+        .resolves({ State: 'COMPLETE' });
+
+      await sut.scan(q(24));
+
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 4);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 1);
+      expect(sleeps()).toEqual([100, 200, 400]);
+    });
+
+    it.each([
+      ['the SDK error class', SDK_REPORT_ERRORS.inProgress],
+      ['the wire error code', () => awsError('ReportInProgress')],
+    ])('polls GetCredentialReport while it says in progress (%s)', async (_how, error) => {
+      iamMock
+        .on(GetCredentialReportCommand)
+        .rejectsOnce(error())
+        .rejectsOnce(error())
+        .resolves(report([row('alice')]));
+
+      const result = await sut.scan(q(24));
+
+      expect(result.reportGeneratedAt).toEqual(GENERATED);
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 1);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 3);
+      expect(sleeps()).toEqual([100, 200]);
+    });
+
+    it.each([
+      ['not present (SDK error class)', SDK_REPORT_ERRORS.notPresent],
+      ['not present (wire error code)', () => awsError('ReportNotPresent')],
+      ['expired (SDK error class)', SDK_REPORT_ERRORS.expired],
+      ['expired (wire error code)', () => awsError('ReportExpired')],
+    ])('generates the report once more when it is %s', async (_how, error) => {
+      iamMock
+        .on(GenerateCredentialReportCommand)
+        .resolvesOnce({ State: 'COMPLETE' })
+        .resolvesOnce({ State: 'STARTED' })
+        .resolves({ State: 'COMPLETE' });
+      iamMock
+        .on(GetCredentialReportCommand)
+        .rejectsOnce(error())
+        .resolves(report([row('alice')]));
+
+      const result = await sut.scan(q(24));
+
+      expect(result.stats.usersSeen).toBe(1);
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 3);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 2);
+      expect(sleeps()).toEqual([100]);
+    });
+
+    it.each([
+      ['not present', SDK_REPORT_ERRORS.notPresent, IamErrorCode.ReportNotPresent],
+      ['expired', SDK_REPORT_ERRORS.expired, IamErrorCode.ReportExpired],
+    ])('fails when the report is %s again after regenerating', async (_how, error, code) => {
+      iamMock.on(GetCredentialReportCommand).rejects(error());
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({ code, action: 'GetCredentialReport' });
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 2);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 2);
+    });
+
+    it('gives up with ReportNotReady and a retry hint when generation outlasts the maximum wait', async () => {
+      iamMock.on(GenerateCredentialReportCommand).resolvesOnce({ State: 'STARTED' }).resolves({ State: 'INPROGRESS' });
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({
+        code: IamErrorCode.ReportNotReady,
+        action: 'GetCredentialReport',
+        retryAfterSeconds: 5,
+      });
+      expect(sleeps()).toEqual([100, 200, 400, 300]);
+      expect(nowMs - NOW).toBe(baseConfig.reportMaxWaitMs);
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 5);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 0);
+    });
+
+    it('gives up with ReportNotReady when GetCredentialReport stays in progress', async () => {
+      iamMock.on(GetCredentialReportCommand).rejects(SDK_REPORT_ERRORS.inProgress());
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({ code: IamErrorCode.ReportNotReady, retryAfterSeconds: 5 });
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 5);
+      expect(calls.listKeysUsers()).toEqual([]);
+    });
+
+    it('surfaces AccessDenied on GenerateCredentialReport with the action, and goes no further', async () => {
+      iamMock.on(GenerateCredentialReportCommand).rejects(awsError('AccessDenied'));
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({
+        code: IamErrorCode.AccessDenied,
+        action: 'GenerateCredentialReport',
+        awsErrorName: 'AccessDenied',
+      });
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 1);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 0);
+    });
+
+    it('surfaces AccessDenied on GetCredentialReport without regenerating', async () => {
+      iamMock.on(GetCredentialReportCommand).rejects(awsError('AccessDenied'));
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({ code: IamErrorCode.AccessDenied, action: 'GetCredentialReport' });
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 1);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 1);
+    });
+  });
+
+  describe('reading the report', () => {
+    it('reads Content as the bytes the SDK already decoded', async () => {
+      const content = new TextEncoder().encode(reportCsv([row('alice', ['true', hoursAgo(100)])]));
+      iamMock.on(GetCredentialReportCommand).resolves({ Content: content, GeneratedTime: GENERATED });
+      accessKeys.alice = [key('alice', 'AKIAALICE1', hoursAgo(100))];
+
+      const result = await sut.scan(q(24));
+
+      expect(result.keys.map((k) => k.accessKeyId)).toEqual(['AKIAALICE1']);
+    });
+
+    it('does not base64-decode Content a second time: base64 text is a malformed report', async () => {
+      const base64 = Buffer.from(reportCsv([row('alice', ['true', hoursAgo(100)])])).toString('base64');
+      iamMock
+        .on(GetCredentialReportCommand)
+        .resolves({ Content: new TextEncoder().encode(base64), GeneratedTime: GENERATED });
+
+      const err = await scanError();
+
+      expect(err.code).toBe(IamErrorCode.ReportMalformed);
+      expect(calls.listKeysUsers()).toEqual([]);
+    });
+
+    it('fails with ReportMalformed on a header without the key columns', async () => {
+      iamMock
+        .on(GetCredentialReportCommand)
+        .resolves({ Content: new TextEncoder().encode('user,arn\nalice,arn:aws:iam::1:user/alice\n') });
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({ code: IamErrorCode.ReportMalformed, action: 'GetCredentialReport' });
+    });
+  });
+
+  describe('finding old keys', () => {
+    const rows = (): ReportRow[] => [
+      row('<root_account>', ['true', hoursAgo(5000)], ['false', hoursAgo(6000)], {
+        user_creation_time: reportDate(hoursAgo(9000)),
+      }),
+      row('alice', ['true', hoursAgo(100)]),
+      row('bob', undefined, ['TRUE', hoursAgo(48)]),
+      row('carol', ['true', hoursAgo(10)], ['True', hoursAgo(5)]),
+      row('dave', undefined, undefined, { access_key_1_last_rotated: 'not_supported' }),
+      row('erin', ['FALSE', hoursAgo(200)], ['true', hoursAgo(1)]),
+      row('frank', ['true', hoursAgo(300)], ['false', hoursAgo(30)]),
+      row('young', undefined, undefined, { user_creation_time: reportDate(hoursAgo(3)) }),
+    ];
+
+    beforeEach(() => {
+      iamMock.on(GetCredentialReportCommand).resolves(report(rows()));
+      accessKeys = {
+        alice: [key('alice', 'AKIAALICE1', hoursAgo(100))],
+        bob: [key('bob', 'AKIABOB1', hoursAgo(48))],
+        carol: [key('carol', 'AKIACAROL1', hoursAgo(10)), key('carol', 'AKIACAROL2', hoursAgo(5))],
+        erin: [key('erin', 'AKIAERIN1', hoursAgo(200), 'Inactive'), key('erin', 'AKIAERIN2', hoursAgo(1))],
+        frank: [key('frank', 'AKIAFRANK1', hoursAgo(300)), key('frank', 'AKIAFRANK2', hoursAgo(30), 'Inactive')],
+      };
+    });
+
+    it('looks up key ids only for users whose report row shows an old active key, in either slot', async () => {
+      const result = await sut.scan(q(24));
+
+      expect(calls.listKeysUsers()).toEqual(['alice', 'bob', 'frank']);
+      expect(result.keys).toEqual([
+        {
+          userName: 'frank',
+          accessKeyId: 'AKIAFRANK1',
+          createdDate: hoursAgo(300),
+          status: 'Active',
+          ageHours: 300,
+        },
+        { userName: 'alice', accessKeyId: 'AKIAALICE1', createdDate: hoursAgo(100), status: 'Active', ageHours: 100 },
+        { userName: 'bob', accessKeyId: 'AKIABOB1', createdDate: hoursAgo(48), status: 'Active', ageHours: 48 },
+      ]);
+      expect(result.rootKeys).toEqual([{ slot: 1, active: true, lastRotated: hoursAgo(5000), ageHours: 5000 }]);
+      expect(result.stats).toMatchObject({
+        usersSeen: 7,
+        usersSkippedYoung: 1,
+        usersVanished: 0,
+        peakInFlight: 3,
+        throttles: 0,
+        retries: 0,
+      });
+    });
+
+    it('includes inactive keys and the inactive root key with includeInactive', async () => {
+      const result = await sut.scan(q(24, true));
+
+      expect(calls.listKeysUsers()).toEqual(['alice', 'bob', 'erin', 'frank']);
+      expect(result.keys.map((k) => [k.accessKeyId, k.status])).toEqual([
+        ['AKIAFRANK1', 'Active'],
+        ['AKIAERIN1', 'Inactive'],
+        ['AKIAALICE1', 'Active'],
+        ['AKIABOB1', 'Active'],
+        ['AKIAFRANK2', 'Inactive'],
+      ]);
+      expect(result.rootKeys).toEqual([
+        { slot: 1, active: true, lastRotated: hoursAgo(5000), ageHours: 5000 },
+        { slot: 2, active: false, lastRotated: hoursAgo(6000), ageHours: 6000 },
+      ]);
+    });
+
+    it('makes no ListAccessKeys call when only the root account has old keys', async () => {
+      const result = await sut.scan(q(1000));
+
+      expect(calls.listKeysUsers()).toEqual([]);
+      expect(result.keys).toEqual([]);
+      expect(result.rootKeys).toEqual([{ slot: 1, active: true, lastRotated: hoursAgo(5000), ageHours: 5000 }]);
+    });
+
+    it('drops a key rotated since the report: the report says old, the real CreateDate is young', async () => {
+      accessKeys.alice = [key('alice', 'AKIAALICENEW', hoursAgo(1))];
+
+      const result = await sut.scan(q(24));
+
+      expect(calls.listKeysUsers()).toEqual(['alice', 'bob', 'frank']);
+      expect(result.keys.map((k) => k.accessKeyId)).toEqual(['AKIAFRANK1', 'AKIABOB1']);
+    });
+
+    it('skips and counts a user deleted since the report, keeping the others', async () => {
+      iamMock
+        .on(ListAccessKeysCommand, { UserName: 'bob' })
+        .rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
+
+      const result = await sut.scan(q(24));
+
+      expect(calls.listKeysUsers()).toEqual(['alice', 'bob', 'frank']);
+      expect(result.keys.map((k) => k.accessKeyId)).toEqual(['AKIAFRANK1', 'AKIAALICE1']);
+      expect(result.stats.usersVanished).toBe(1);
+    });
+
+    it('fails fast on AccessDenied from ListAccessKeys: the queued lookups are never sent', async () => {
+      sut = build({ ...baseConfig, concurrency: 1 });
+      iamMock.on(ListAccessKeysCommand).rejects(awsError('AccessDenied'));
+
+      const err = await scanError();
+
+      expect(err).toMatchObject({ code: IamErrorCode.AccessDenied, action: 'ListAccessKeys' });
+      expect(calls.listKeysUsers()).toEqual(['alice']);
+    });
+
+    it('runs the scan under its own call meter', async () => {
+      const meters: Array<IamCallMeter | undefined> = [];
+      iamMock.on(ListAccessKeysCommand).callsFake((input: ListAccessKeysCommandInput) => {
+        meters.push(meterStorage.getStore());
+        return { AccessKeyMetadata: accessKeys[input.UserName ?? ''] };
+      });
+
+      await sut.scan(q(24));
+
+      expect(meters).toHaveLength(3);
+      expect(meters[0]).toBeInstanceOf(IamCallMeter);
+      expect(new Set(meters).size).toBe(1);
+    });
+  });
+
+  it('keeps at most `concurrency` ListAccessKeys calls in flight', async () => {
+    const users = Array.from({ length: 12 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
+    iamMock.on(GetCredentialReportCommand).resolves(report(users.map((u) => row(u, ['true', hoursAgo(100)]))));
+    let inFlight = 0;
+    let peak = 0;
+    iamMock.on(ListAccessKeysCommand).callsFake(async (input: ListAccessKeysCommandInput) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight--;
+      return { AccessKeyMetadata: [key(input.UserName ?? '', `AKIA${input.UserName}`, hoursAgo(100))] };
+    });
+
+    const result = await sut.scan(q(24));
+
+    expect(peak).toBe(baseConfig.concurrency);
+    expect(result.stats.peakInFlight).toBe(baseConfig.concurrency);
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 12);
+    expect(result.keys.map((k) => k.userName)).toEqual(users);
+  });
+});
