@@ -1,0 +1,318 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import {
+  CONFIG_NAME,
+  DEPLOY_DIR,
+  findObject,
+  listFiles,
+  loadKustomization,
+  loadManifests,
+  NAMESPACE,
+  repoPath,
+  SECRET_NAME,
+  type K8sObject,
+  type Manifest,
+} from './deploy-files';
+import { findTypeErrors, isKnownKind, modelKey, validateSchema } from './k8s-schema';
+
+const manifests: Manifest[] = loadManifests();
+const label = (m: Manifest) => `${m.file}#${m.index} ${m.object.kind}/${m.object.metadata?.name}`;
+const clone = <T>(value: T): T => structuredClone(value);
+
+const deployment = findObject<IDeployment>(manifests, 'Deployment');
+const cronJob = findObject<ICronJob>(manifests, 'CronJob');
+const service = findObject<IService>(manifests, 'Service');
+const configMap = findObject<IConfigMap>(manifests, 'ConfigMap', CONFIG_NAME);
+const apiPod = deployment.spec!.template.spec!;
+const notifierPod = cronJob.spec!.jobTemplate.spec!.template.spec!;
+const apiContainer = apiPod.containers[0];
+const notifierContainer = notifierPod.containers[0];
+const workloads: [string, IPodSpec, IContainer][] = [
+  ['api Deployment', apiPod, apiContainer],
+  ['notifier CronJob', notifierPod, notifierContainer],
+];
+
+/** Resolves a probe/Service/NetworkPolicy port (a number or a container port name) to a number. */
+function resolvePort(port: number | string | undefined, container: IContainer): number | undefined {
+  return typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return !!selector && Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+}
+
+describe('deploy/kustomization.yaml', () => {
+  const kustomization = loadKustomization();
+
+  it('puts everything in the iam-key-monitor namespace', () => {
+    expect(kustomization.namespace).toBe(NAMESPACE);
+    expect(findObject(manifests, 'Namespace').metadata.name).toBe(NAMESPACE);
+  });
+
+  it('names only files that exist', () => {
+    const missing = (kustomization.resources ?? []).filter((resource) => !existsSync(repoPath('deploy', resource)));
+    expect(missing).toEqual([]);
+  });
+
+  it('names every manifest file in deploy/', () => {
+    const manifestFiles = listFiles(DEPLOY_DIR).filter(
+      (file) => /\.ya?ml$/.test(file) && file !== 'deploy/kustomization.yaml',
+    );
+    const named = (kustomization.resources ?? []).map((resource) => `deploy/${resource}`);
+    expect(manifestFiles.filter((file) => !named.includes(file))).toEqual([]);
+  });
+
+  it('never carries a Secret: it is created by hand from an env file', () => {
+    expect(manifests.filter((m) => m.object.kind === 'Secret')).toEqual([]);
+    expect(kustomization).not.toHaveProperty('secretGenerator');
+  });
+
+  it('uses the image name the manifests use', () => {
+    const imageNames = workloads.map(([, , container]) => container.image!.split(':')[0]);
+    expect(new Set(imageNames)).toEqual(new Set(['iam-key-monitor']));
+    expect(kustomization.images?.map((image) => image.name)).toEqual(['iam-key-monitor']);
+  });
+});
+
+describe('manifests against the Kubernetes OpenAPI schemas (kubernetes-models)', () => {
+  it('found the expected objects', () => {
+    expect(manifests.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort()).toEqual(
+      expect.arrayContaining([
+        'ConfigMap/iam-key-monitor',
+        'CronJob/iam-key-monitor-notifier',
+        'Deployment/iam-key-monitor-api',
+        'Namespace/iam-key-monitor',
+        'Service/iam-key-monitor-api',
+        'ServiceAccount/iam-key-monitor',
+      ]),
+    );
+  });
+
+  it.each(manifests.map((m) => [label(m), m] as const))('%s is a registered kind with a name', (_, m) => {
+    expect(isKnownKind(m.object)).toBe(true);
+    expect(m.object.metadata?.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it.each(manifests.map((m) => [label(m), m] as const))('%s validates', (_, m) => {
+    expect(() => validateSchema(m.object)).not.toThrow();
+  });
+
+  it('has no unknown field and no wrong type at any depth', () => {
+    const problems = findTypeErrors(manifests.map((m) => ({ label: label(m), object: m.object })));
+    expect(Object.fromEntries(problems)).toEqual({});
+  });
+
+  describe('the check can fail', () => {
+    const broken = clone(deployment) as unknown as K8sObject & IDeployment;
+
+    it('rejects a wrong type', () => {
+      const copy = clone(broken);
+      (copy.spec as Record<string, unknown>).replicas = 'two';
+      expect(() => validateSchema(copy)).toThrow(/replicas must be integer/);
+      expect([...findTypeErrors([{ label: 'copy', object: copy }]).values()].flat().join('\n')).toMatch(
+        /Type 'string' is not assignable to type 'number'/,
+      );
+    });
+
+    it('rejects a missing required field', () => {
+      const copy = clone(broken);
+      delete (copy.spec!.template.spec!.containers[0] as Partial<IContainer>).name;
+      expect(() => validateSchema(copy)).toThrow(/name/);
+    });
+
+    it('rejects a misspelt field the OpenAPI schema alone lets through', () => {
+      const copy = clone(broken);
+      const container = copy.spec!.template.spec!.containers[0] as IContainer & Record<string, unknown>;
+      container.readinesProbe = container.readinessProbe;
+      delete container.readinessProbe;
+      // The OpenAPI schema has no additionalProperties: false, so this alone would pass...
+      expect(() => validateSchema(copy)).not.toThrow();
+      // ...and the strict check names the field.
+      const problems = findTypeErrors([{ label: 'copy', object: copy }]);
+      expect(problems.get('copy')?.join('\n')).toMatch(/'"readinesProbe"' does not exist in type 'IContainer'/);
+    });
+
+    it('rejects a kind it has no model for', () => {
+      expect(() => validateSchema({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } })).toThrow(
+        /no kubernetes-models class registered for v1\/Secret/,
+      );
+      expect(modelKey({ apiVersion: 'apps/v1', kind: 'Deployment' })).toBe('apps/v1/Deployment');
+    });
+  });
+});
+
+describe('workloads', () => {
+  const dockerfile = readFileSync(repoPath('Dockerfile'), 'utf8');
+  const imageUser = /^USER\s+(\d+)(?::(\d+))?\s*$/m.exec(dockerfile);
+
+  it('runs two API replicas and rolls without dropping capacity', () => {
+    expect(deployment.spec!.replicas).toBe(2);
+    expect(deployment.spec!.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+  });
+
+  it('selects its own pods (Deployment, Service, PodDisruptionBudget, NetworkPolicy)', () => {
+    const podLabels = deployment.spec!.template.metadata!.labels;
+    expect(matches(deployment.spec!.selector.matchLabels, podLabels)).toBe(true);
+    expect(matches(service.spec!.selector, podLabels)).toBe(true);
+    expect(
+      matches(
+        findObject<IPodDisruptionBudget>(manifests, 'PodDisruptionBudget').spec!.selector!.matchLabels,
+        podLabels,
+      ),
+    ).toBe(true);
+    expect(matches(service.spec!.selector, cronJob.spec!.jobTemplate.spec!.template.metadata!.labels)).toBe(false);
+  });
+
+  it.each(workloads)('%s: runs the image as the non-root user the Dockerfile sets', (_, pod, container) => {
+    expect(imageUser).not.toBeNull();
+    const uid = Number(imageUser![1]);
+    expect(uid).toBeGreaterThan(0);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: uid,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.securityContext?.privileged).toBeFalsy();
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it.each(workloads)('%s: has a writable emptyDir at /tmp and nothing else writable', (_, pod, container) => {
+    const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    expect(mount).toBeDefined();
+    expect(pod.volumes?.find((v) => v.name === mount!.name)?.emptyDir).toBeDefined();
+    expect(pod.volumes?.every((v) => v.emptyDir !== undefined)).toBe(true);
+  });
+
+  it.each(workloads)('%s: sets requests and limits for cpu and memory', (_, _pod, container) => {
+    for (const kind of ['requests', 'limits'] as const) {
+      expect(Object.keys(container.resources?.[kind] ?? {})).toEqual(expect.arrayContaining(['cpu', 'memory']));
+    }
+  });
+
+  it.each(workloads)(
+    '%s: loads the ConfigMap and the optional Secret, under the service account',
+    (_, pod, container) => {
+      expect(container.envFrom).toEqual(
+        expect.arrayContaining([
+          { configMapRef: { name: CONFIG_NAME } },
+          { secretRef: { name: SECRET_NAME, optional: true } },
+        ]),
+      );
+      expect(pod.serviceAccountName).toBe(findObject(manifests, 'ServiceAccount').metadata.name);
+    },
+  );
+
+  it('starts each app with the entry point the build produces, the API being the image default', () => {
+    const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile);
+    expect(JSON.parse(cmd![1])).toEqual(['node', 'dist/apps/api/main.js']);
+    expect(apiContainer.command).toEqual(['node', 'dist/apps/api/main.js']);
+    expect(notifierContainer.command).toEqual(['node', 'dist/apps/notifier/main.js']);
+  });
+
+  it('gives the API time to drain: grace period >= preStop sleep + SHUTDOWN_GRACE_MS + margin', () => {
+    const preStop = apiContainer.lifecycle?.preStop;
+    const sleepSeconds = preStop?.sleep?.seconds ?? Number(preStop?.exec?.command?.at(-1));
+    expect(sleepSeconds).toBeGreaterThanOrEqual(3);
+    const shutdownGraceMs = Number(configMap.data?.SHUTDOWN_GRACE_MS ?? 25_000);
+    expect(apiPod.terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(
+      sleepSeconds * 1000 + shutdownGraceMs + 1000,
+    );
+  });
+
+  it('runs the notifier once a day, one run at a time, bounded in time and retries', () => {
+    const spec = cronJob.spec!;
+    expect(spec.schedule).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
+    expect(spec.concurrencyPolicy).toBe('Forbid');
+    expect(spec.startingDeadlineSeconds).toBeGreaterThan(0);
+    const job = spec.jobTemplate.spec!;
+    expect(job.backoffLimit).toBeGreaterThanOrEqual(0);
+    expect(job.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(job.template.spec!.restartPolicy).toBe('Never');
+  });
+});
+
+describe('ports and probes', () => {
+  const containerPort = apiContainer.ports?.find((p) => p.name === 'http')?.containerPort;
+
+  it('listens where the ConfigMap tells the app to listen', () => {
+    expect(containerPort).toBeDefined();
+    expect(Number(configMap.data?.PORT)).toBe(containerPort);
+  });
+
+  it('probes the container port: startup and liveness on /health/live, readiness on /health/ready', () => {
+    const probes = {
+      startup: apiContainer.startupProbe?.httpGet,
+      liveness: apiContainer.livenessProbe?.httpGet,
+      readiness: apiContainer.readinessProbe?.httpGet,
+    };
+    expect(probes.startup?.path).toBe('/health/live');
+    expect(probes.liveness?.path).toBe('/health/live');
+    expect(probes.readiness?.path).toBe('/health/ready');
+    for (const probe of Object.values(probes)) {
+      expect(resolvePort(probe?.port, apiContainer)).toBe(containerPort);
+    }
+  });
+
+  it('exposes port 80 on the Service, forwarding to the container port', () => {
+    expect(service.spec!.type).toBe('ClusterIP');
+    expect(service.spec!.ports).toHaveLength(1);
+    expect(service.spec!.ports![0]).toMatchObject({ name: 'http', port: 80 });
+    expect(resolvePort(service.spec!.ports![0].targetPort, apiContainer)).toBe(containerPort);
+  });
+});
+
+describe('network policies', () => {
+  const policies = manifests
+    .filter((m) => m.object.kind === 'NetworkPolicy')
+    .map((m) => m.object as unknown as INetworkPolicy);
+
+  it('deny by default for every pod in the namespace', () => {
+    const deny = policies.find(
+      (p) => Object.keys(p.spec!.podSelector.matchLabels ?? {}).length === 0 && !p.spec!.ingress && !p.spec!.egress,
+    );
+    expect(deny?.spec!.policyTypes).toEqual(expect.arrayContaining(['Ingress', 'Egress']));
+  });
+
+  it('admit ingress to the API only on its port, from the namespace and labelled namespaces', () => {
+    const ingress = policies.flatMap((p) => p.spec!.ingress ?? []);
+    for (const rule of ingress) {
+      expect(rule.ports?.map((port) => resolvePort(port.port, apiContainer))).toEqual([
+        apiContainer.ports![0].containerPort,
+      ]);
+      for (const peer of rule.from ?? []) {
+        expect(peer.ipBlock).toBeUndefined();
+        expect(
+          peer.namespaceSelector === undefined || Object.keys(peer.namespaceSelector.matchLabels ?? {}).length > 0,
+        ).toBe(true);
+      }
+    }
+    const apiLabels = deployment.spec!.template.metadata!.labels;
+    expect(policies.filter((p) => p.spec!.ingress && matches(p.spec!.podSelector.matchLabels, apiLabels))).toHaveLength(
+      1,
+    );
+  });
+
+  it('let both apps out only to DNS and HTTPS', () => {
+    const egress = policies.filter((p) => p.spec!.egress);
+    for (const labels of [
+      deployment.spec!.template.metadata!.labels,
+      cronJob.spec!.jobTemplate.spec!.template.metadata!.labels,
+    ]) {
+      expect(egress.some((p) => matches(p.spec!.podSelector.matchLabels, labels))).toBe(true);
+    }
+    const ports = egress.flatMap((p) => p.spec!.egress!.flatMap((rule) => rule.ports ?? [{ port: 'ANY' }]));
+    expect(ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).sort()).toEqual(['443/TCP', '53/TCP', '53/UDP']);
+  });
+});
