@@ -68,6 +68,8 @@ interface Column {
   title: string;
   cell: (k: ClassifiedKey) => SafeHtml;
   text: (k: ClassifiedKey) => string;
+  /** Short values that read badly when wrapped (dates, ages). */
+  nowrap?: boolean;
 }
 
 /**
@@ -161,9 +163,10 @@ export class EmailRenderer {
       cell: (k) => html`<code style="font-family:Consolas,Menlo,monospace;font-size:13px">${k.accessKeyId}</code>`,
       text: (k) => `Key: ${k.accessKeyId}`,
     },
-    age: { title: 'Age', cell: (k) => html`${days(k.ageDays)}`, text: (k) => `Age: ${days(k.ageDays)}` },
-    status: { title: 'Status', cell: (k) => html`${k.status}`, text: (k) => `Status: ${k.status}` },
+    age: { title: 'Age', nowrap: true, cell: (k) => html`${days(k.ageDays)}`, text: (k) => `Age: ${days(k.ageDays)}` },
+    status: { title: 'Status', nowrap: true, cell: (k) => html`${k.status}`, text: (k) => `Status: ${k.status}` },
     expires: {
+      nowrap: true,
       title: 'Expires',
       cell: (k) => html`${formatDate(k.expiresAt)}`,
       text: (k) => `${k.state === 'expired' ? 'Expired' : 'Expires'}: ${formatDate(k.expiresAt)}`,
@@ -174,8 +177,10 @@ export class EmailRenderer {
         const url = securityCredentialsUrl(this.ctx.partition, k.userName);
         const badge =
           k.state === 'expired'
-            ? html`<strong style="color:${COLORS.expired}">Rotate now</strong>`
-            : html`<span style="color:${COLORS.warning}">Rotate before ${formatDate(k.expiresAt).slice(0, 10)}</span>`;
+            ? html`<strong style="color:${COLORS.expired};white-space:nowrap">Rotate now</strong>`
+            : html`<span style="color:${COLORS.warning};white-space:nowrap"
+                >Rotate before ${formatDate(k.expiresAt).slice(0, 10)}</span
+              >`;
         return html`${badge}<br /><a href="${url}" style="color:#175cd3">Open in IAM console</a>`;
       },
       text: (k) =>
@@ -200,7 +205,7 @@ export class EmailRenderer {
       </th>`;
     const tr = (k: ClassifiedKey) =>
       html`<tr>
-        ${columns.map((c) => html`<td style="padding:8px 10px;border-bottom:1px solid ${COLORS.border};vertical-align:top">${c.cell(k)}</td>`)}
+        ${columns.map((c) => html`<td style="padding:8px 10px;border-bottom:1px solid ${COLORS.border};vertical-align:top${c.nowrap ? ';white-space:nowrap' : ''}">${c.cell(k)}</td>`)}
       </tr>`;
     const footer = `Sent by iam-key-monitor on ${formatDate(this.ctx.now)}${this.ctx.accountLabel ? ` for account ${this.ctx.accountLabel}` : ''}. Warning from ${days(this.ctx.policy.warnAgeDays)}, rotation required at ${days(this.ctx.policy.expireAgeDays)}.`;
     const howToHtml = howTo ? html`<p style="margin:16px 0 0">${howTo}</p>` : html``;
