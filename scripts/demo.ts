@@ -2,6 +2,7 @@
  * `npm run demo`: the API on a seeded demo account served by the local IAM emulator, so people can see
  * the service work before they give it any AWS credentials.
  */
+import type { Server } from 'node:http';
 import { IamEmulator, seedAccount } from '@app/iam-emulator';
 
 async function main(): Promise<void> {
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
 
   const { startApi } = await import('../apps/api/src/bootstrap');
   const { app, url } = await startApi();
-  app.getHttpServer().on('close', () => void emulator.stop());
+  (app.getHttpServer() as Server).on('close', () => void emulator.stop());
 
   process.stdout.write(
     [

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -58,7 +59,7 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = configureApp(moduleRef.createNestApplication({ logger: false }));
     await app.listen(0, '127.0.0.1');
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     return {
       app,
       url: `http://127.0.0.1:${port}`,

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -41,6 +42,7 @@ function result(overrides: Partial<ScanResult> = {}): ScanResult {
 
 describe(OldKeysController.name, () => {
   let app: INestApplication;
+  let http: Server;
   let oldKeys: jest.Mocked<Pick<OldKeysService, 'scan'>>;
 
   beforeEach(async () => {
@@ -55,6 +57,7 @@ describe(OldKeysController.name, () => {
     }).compile();
     app = configureApp(moduleRef.createNestApplication({ logger: false }));
     await app.init();
+    http = app.getHttpServer() as Server;
   });
 
   afterEach(() => app.close());
@@ -62,7 +65,7 @@ describe(OldKeysController.name, () => {
   describe('GET list-users', () => {
     it('scans with the parsed query and answers the documented shape', async () => {
       oldKeys.scan.mockResolvedValue(result());
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=24`).expect(200);
+      const res = await request(http).get(`${LIST}?hours=24`).expect(200);
       expect(oldKeys.scan).toHaveBeenCalledWith('list-users', { hours: 24, includeInactive: false });
       expect(res.body).toEqual({
         old_access_keys: [
@@ -88,7 +91,7 @@ describe(OldKeysController.name, () => {
       ['876000', 876000],
     ])('accepts hours=%s', async (raw, parsed) => {
       oldKeys.scan.mockResolvedValue(result());
-      await request(app.getHttpServer()).get(`${LIST}?hours=${raw}`).expect(200);
+      await request(http).get(`${LIST}?hours=${raw}`).expect(200);
       expect(oldKeys.scan).toHaveBeenCalledWith('list-users', { hours: parsed, includeInactive: false });
     });
 
@@ -97,7 +100,7 @@ describe(OldKeysController.name, () => {
       ['false', false],
     ])('accepts include_inactive=%s', async (raw, parsed) => {
       oldKeys.scan.mockResolvedValue(result());
-      await request(app.getHttpServer()).get(`${LIST}?hours=1&include_inactive=${raw}`).expect(200);
+      await request(http).get(`${LIST}?hours=1&include_inactive=${raw}`).expect(200);
       expect(oldKeys.scan).toHaveBeenCalledWith('list-users', { hours: 1, includeInactive: parsed });
     });
 
@@ -113,7 +116,7 @@ describe(OldKeysController.name, () => {
       ['huge', 'hours=99999999999999999999'],
       ['hex', 'hours=0x10'],
     ])('rejects hours %s with 400 naming the field', async (_label, qs) => {
-      const res = await request(app.getHttpServer()).get(`${LIST}?${qs}`).expect(400);
+      const res = await request(http).get(`${LIST}?${qs}`).expect(400);
       expect(res.body).toEqual({
         statusCode: 400,
         error: 'Bad Request',
@@ -125,19 +128,19 @@ describe(OldKeysController.name, () => {
     });
 
     it.each(['yes', '1', 'TRUE', ''])('rejects include_inactive=%s', async (raw) => {
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=1&include_inactive=${raw}`).expect(400);
+      const res = await request(http).get(`${LIST}?hours=1&include_inactive=${raw}`).expect(400);
       expect(res.body.fields).toEqual([
         { field: 'include_inactive', messages: ['include_inactive must be true or false'] },
       ]);
     });
 
     it('rejects unknown query parameters, naming them', async () => {
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=1&hour=2`).expect(400);
+      const res = await request(http).get(`${LIST}?hours=1&hour=2`).expect(400);
       expect(res.body.fields).toEqual([{ field: 'hour', messages: ['property hour should not exist'] }]);
     });
 
     it('answers 404 for an unversioned path', async () => {
-      await request(app.getHttpServer()).get('/iam/old-access-keys/list-users?hours=1').expect(404);
+      await request(http).get('/iam/old-access-keys/list-users?hours=1').expect(404);
     });
   });
 
@@ -152,10 +155,7 @@ describe(OldKeysController.name, () => {
           rootKeys: [{ slot: 1, active: true, lastRotated: new Date('2019-01-01T00:00:00.000Z'), ageHours: 68000 }],
         }),
       );
-      const res = await request(app.getHttpServer())
-        .post(REPORT)
-        .send({ hours: 48, include_inactive: true })
-        .expect(200);
+      const res = await request(http).post(REPORT).send({ hours: 48, include_inactive: true }).expect(200);
       expect(oldKeys.scan).toHaveBeenCalledWith('credential-report', { hours: 48, includeInactive: true });
       expect(res.body).toMatchObject({
         source: 'credential-report',
@@ -178,29 +178,26 @@ describe(OldKeysController.name, () => {
       ['null', { hours: null }],
       ['above the maximum', { hours: 876001 }],
     ])('rejects hours %s with 400 naming the field', async (_label, body) => {
-      const res = await request(app.getHttpServer()).post(REPORT).send(body).expect(400);
+      const res = await request(http).post(REPORT).send(body).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.fields).toEqual([{ field: 'hours', messages: ['hours must be an integer from 0 to 876000'] }]);
       expect(oldKeys.scan).not.toHaveBeenCalled();
     });
 
     it('rejects a non-boolean include_inactive', async () => {
-      const res = await request(app.getHttpServer())
-        .post(REPORT)
-        .send({ hours: 1, include_inactive: 'true' })
-        .expect(400);
+      const res = await request(http).post(REPORT).send({ hours: 1, include_inactive: 'true' }).expect(400);
       expect(res.body.fields).toEqual([
         { field: 'include_inactive', messages: ['include_inactive must be a JSON boolean'] },
       ]);
     });
 
     it('rejects unknown body fields, naming them', async () => {
-      const res = await request(app.getHttpServer()).post(REPORT).send({ hours: 1, hourz: 2 }).expect(400);
+      const res = await request(http).post(REPORT).send({ hours: 1, hourz: 2 }).expect(400);
       expect(res.body.fields).toEqual([{ field: 'hourz', messages: ['property hourz should not exist'] }]);
     });
 
     it('rejects a malformed JSON body', async () => {
-      const res = await request(app.getHttpServer())
+      const res = await request(http)
         .post(REPORT)
         .set('Content-Type', 'application/json')
         .send('{"hours": 1')
@@ -215,7 +212,7 @@ describe(OldKeysController.name, () => {
     });
 
     it.each(['text/plain', 'application/x-www-form-urlencoded'])('rejects content type %s', async (type) => {
-      const res = await request(app.getHttpServer()).post(REPORT).set('Content-Type', type).send('hours=1').expect(400);
+      const res = await request(http).post(REPORT).set('Content-Type', type).send('hours=1').expect(400);
       expect(res.body.fields).toEqual([
         { field: 'Content-Type', messages: ['Content-Type must be application/json with a JSON object body'] },
       ]);
@@ -223,7 +220,7 @@ describe(OldKeysController.name, () => {
     });
 
     it('rejects a JSON array body', async () => {
-      const res = await request(app.getHttpServer())
+      const res = await request(http)
         .post(REPORT)
         .send([{ hours: 1 }])
         .expect(400);
@@ -240,7 +237,7 @@ describe(OldKeysController.name, () => {
           cause: new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized'),
         }),
       );
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=1`).expect(502);
+      const res = await request(http).get(`${LIST}?hours=1`).expect(502);
       expect(res.body).toEqual({
         statusCode: 502,
         error: 'Bad Gateway',
@@ -255,7 +252,7 @@ describe(OldKeysController.name, () => {
       oldKeys.scan.mockRejectedValue(
         new IamException(IamErrorCode.Throttled, 'IAM kept throttling', { action: 'ListUsers', retryAfterSeconds: 30 }),
       );
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=1`).expect(503);
+      const res = await request(http).get(`${LIST}?hours=1`).expect(503);
       expect(res.headers['retry-after']).toBe('30');
       expect(res.body).toMatchObject({ code: 'IAM_THROTTLED', retry_after_seconds: 30, action: 'ListUsers' });
     });
@@ -267,21 +264,21 @@ describe(OldKeysController.name, () => {
           retryAfterSeconds: 15,
         }),
       );
-      const res = await request(app.getHttpServer()).post(REPORT).send({ hours: 1 }).expect(503);
+      const res = await request(http).post(REPORT).send({ hours: 1 }).expect(503);
       expect(res.headers['retry-after']).toBe('15');
       expect(res.body.code).toBe('IAM_REPORT_NOT_READY');
     });
 
     it('maps a timeout to 504', async () => {
       oldKeys.scan.mockRejectedValue(new IamException(IamErrorCode.Timeout, 'IAM did not answer ListUsers in time'));
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=1`).expect(504);
+      const res = await request(http).get(`${LIST}?hours=1`).expect(504);
       expect(res.body.code).toBe('IAM_TIMEOUT');
     });
 
     it('answers anything unexpected with a generic 500 and an error id, no stack', async () => {
       const secret = new Error('boom at /srv/app/secret.ts:12 AWS_SECRET_ACCESS_KEY=abc');
       oldKeys.scan.mockRejectedValue(secret);
-      const res = await request(app.getHttpServer()).get(`${LIST}?hours=1`).expect(500);
+      const res = await request(http).get(`${LIST}?hours=1`).expect(500);
       expect(res.body).toEqual({
         statusCode: 500,
         error: 'Internal Server Error',

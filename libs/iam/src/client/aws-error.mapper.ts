@@ -3,6 +3,8 @@ import { IamErrorCode, IamException } from '../errors/iam.exception';
 interface AwsLikeError {
   name?: string;
   code?: string;
+  /** The wire error code; the SDK names modelled errors after their exception class instead. */
+  Code?: string;
   $metadata?: { httpStatusCode?: number };
   $retryable?: { throttling?: boolean };
 }
@@ -33,7 +35,7 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 
 export function isThrottlingError(err: unknown): boolean {
   const e = err as AwsLikeError | undefined;
-  return !!e && (THROTTLING.has(e.name ?? '') || e.$retryable?.throttling === true);
+  return !!e && (THROTTLING.has(e.Code ?? e.name ?? '') || e.$retryable?.throttling === true);
 }
 
 /** Turns whatever the SDK threw into an IamException whose message is safe to show a client. */
@@ -42,7 +44,7 @@ export function mapAwsError(err: unknown, action: string): IamException {
     return err;
   }
   const e = (err ?? {}) as AwsLikeError;
-  const name = e.name ?? 'Error';
+  const name = e.Code ?? e.name ?? 'Error';
   const details = { action, awsErrorName: name, cause: err };
   if (DENIED.has(name)) {
     return new IamException(IamErrorCode.AccessDenied, `IAM denied ${action} to the service's credentials`, details);
@@ -68,13 +70,13 @@ export function mapAwsError(err: unknown, action: string): IamException {
     case 'NoSuchEntityException':
       return new IamException(IamErrorCode.NoSuchEntity, `IAM entity not found during ${action}`, details);
     case 'ReportNotPresent':
-    case 'ReportNotPresentException':
+    case 'CredentialReportNotPresentException':
       return new IamException(IamErrorCode.ReportNotPresent, 'No credential report has been generated', details);
     case 'ReportExpired':
-    case 'ReportExpiredException':
+    case 'CredentialReportExpiredException':
       return new IamException(IamErrorCode.ReportExpired, 'The credential report has expired', details);
     case 'ReportInProgress':
-    case 'ReportInProgressException':
+    case 'CredentialReportNotReadyException':
       return new IamException(IamErrorCode.ReportInProgress, 'The credential report is still being generated', details);
   }
   const status = e.$metadata?.httpStatusCode;

@@ -99,7 +99,7 @@ export class IamClientProvider implements OnModuleDestroy {
 
   async generateCredentialReport(): Promise<CredentialReportState> {
     const out = await this.send('GenerateCredentialReport', (c) => c.send(new GenerateCredentialReportCommand({})));
-    return (out.State ?? 'STARTED') as CredentialReportState;
+    return out.State ?? 'STARTED';
   }
 
   /** Throws IamException ReportNotPresent / ReportExpired / ReportInProgress while there is nothing to read. */
