@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { IamErrorCode, IamException, type iamConfig, type IamClientProvider } from '@app/iam';
 import type { notifierConfig } from '../config/notifier.config';
@@ -8,6 +9,9 @@ describe(OwnerResolverService.name, () => {
   let sut: OwnerResolverService;
 
   beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
     iam = { listUserTags: jest.fn() };
     sut = new OwnerResolverService(
       iam as unknown as IamClientProvider,

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import {
   BadRequestException,
   MessageRejected,
@@ -40,6 +41,9 @@ describe(SesClientProvider.name, () => {
   let sut: SesClientProvider;
 
   beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
     ses.reset();
     sut = new SesClientProvider(config);
   });
