@@ -114,7 +114,7 @@ describe('manifests against the Kubernetes OpenAPI schemas (kubernetes-models)',
 
     it('rejects a wrong type', () => {
       const copy = clone(broken);
-      (copy.spec as Record<string, unknown>).replicas = 'two';
+      (copy.spec as unknown as Record<string, unknown>).replicas = 'two';
       expect(() => validateSchema(copy)).toThrow(/replicas must be integer/);
       expect([...findTypeErrors([{ label: 'copy', object: copy }]).values()].flat().join('\n')).toMatch(
         /Type 'string' is not assignable to type 'number'/,
