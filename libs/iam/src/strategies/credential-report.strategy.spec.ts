@@ -40,6 +40,7 @@ const baseConfig: IamConfig = {
   throttleMaxWaitMs: 0,
   reportMaxWaitMs: 1000,
   reportPollIntervalMs: 100,
+  scanCacheTtlMs: 0,
 };
 
 const q = (hours: number, includeInactive = false): ScanQuery => ({ hours, includeInactive });
@@ -115,11 +116,9 @@ describe(CredentialReportStrategy.name, () => {
     accessKeys = {};
     iamMock.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
     iamMock.on(GetCredentialReportCommand).resolves(report([row('alice')]));
-    iamMock
-      .on(ListAccessKeysCommand)
-      .callsFake((input: ListAccessKeysCommandInput) => ({
-        AccessKeyMetadata: accessKeys[input.UserName ?? ''] ?? [],
-      }));
+    iamMock.on(ListAccessKeysCommand).callsFake((input: ListAccessKeysCommandInput) => ({
+      AccessKeyMetadata: accessKeys[input.UserName ?? ''] ?? [],
+    }));
     sut = build();
   });
 

@@ -34,6 +34,7 @@ const baseConfig: IamConfig = {
   throttleMaxWaitMs: 0,
   reportMaxWaitMs: 1000,
   reportPollIntervalMs: 100,
+  scanCacheTtlMs: 0,
 };
 
 const q = (hours: number, includeInactive = false): ScanQuery => ({ hours, includeInactive });
@@ -99,11 +100,9 @@ describe(ListUsersStrategy.name, () => {
     iamMock.reset();
     clock = { now: () => new Date(NOW) };
     accessKeys = {};
-    iamMock
-      .on(ListAccessKeysCommand)
-      .callsFake((input: ListAccessKeysCommandInput) => ({
-        AccessKeyMetadata: accessKeys[input.UserName ?? ''] ?? [],
-      }));
+    iamMock.on(ListAccessKeysCommand).callsFake((input: ListAccessKeysCommandInput) => ({
+      AccessKeyMetadata: accessKeys[input.UserName ?? ''] ?? [],
+    }));
     sut = build();
   });
 
