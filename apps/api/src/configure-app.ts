@@ -17,12 +17,14 @@ export function configureApp(app: INestApplication): INestApplication {
         'Finds AWS IAM access keys that have lived too long. Send `Authorization: Bearer <token>` when the service runs with API_TOKENS.',
       )
       .setVersion('1')
-      .addBearerAuth()
+      // The tokens are opaque strings from API_TOKENS, not JWTs (the library's default bearerFormat).
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of the tokens in API_TOKENS' }, 'bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
+    customSiteTitle: 'iam-key-monitor API',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
   });
   return app;
 }

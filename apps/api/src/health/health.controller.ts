@@ -4,8 +4,11 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { IamHealthIndicator } from '@app/observability';
-import { Public, ShutdownState } from '@app/platform';
+import { type ErrorBodyDto, Public, ShutdownState } from '@app/platform';
 import { apiConfig } from '../config/api.config';
+
+const IAM_UP = { iam: { status: 'up', latencyMs: 42 } };
+const IAM_DOWN = { iam: { status: 'down', reason: 'IAM_ACCESS_DENIED' } };
 
 @ApiTags('health')
 @Public()
@@ -29,7 +32,27 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: IAM answers with the service credentials (cached a few seconds)' })
-  @ApiServiceUnavailableResponse({ description: 'IAM unreachable or denied, or the service is shutting down' })
+  @ApiOkResponse({
+    schema: { example: { status: 'ok', info: IAM_UP, error: {}, details: IAM_UP } },
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'IAM unreachable or denied (the Terminus report), or the service is shutting down (an error body)',
+    examples: {
+      iamDown: {
+        summary: 'IAM unreachable or denied',
+        value: { status: 'error', info: {}, error: IAM_DOWN, details: IAM_DOWN },
+      },
+      shuttingDown: {
+        summary: 'The service is draining',
+        value: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          code: 'SHUTTING_DOWN',
+          message: 'The service is shutting down',
+        } satisfies ErrorBodyDto,
+      },
+    },
+  })
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     if (this.shutdown.draining) {

@@ -35,7 +35,7 @@ export class ListUsersQueryDto {
   @Max(MAX_HOURS, { message: HOURS_MESSAGE })
   hours: number;
 
-  @ApiPropertyOptional({ ...includeInactiveDoc, enum: ['true', 'false'], type: String })
+  @ApiPropertyOptional({ ...includeInactiveDoc, type: Boolean })
   @IsOptional()
   @QueryBool()
   @IsBoolean({ message: 'include_inactive must be true or false' })
@@ -142,3 +142,36 @@ export class OldAccessKeysResponseDto {
     };
   }
 }
+
+/** What a 200 looks like, shown in the API docs; `count` matches the list as in a real answer. */
+export const LIST_USERS_RESPONSE_EXAMPLE: OldAccessKeysResponseDto = {
+  old_access_keys: [
+    {
+      user_name: 'ci.bot@payments',
+      access_key_id: 'AKIA3EXAMPLE7Q2XK4TZ',
+      created_date: '2021-03-14T09:26:53.000Z',
+      status: 'Active',
+      age_hours: 41158.6,
+    },
+    {
+      user_name: 'alice.chen@corp',
+      access_key_id: 'AKIA3EXAMPLEB6MN2HQP',
+      created_date: '2025-06-30T17:45:00.000Z',
+      status: 'Active',
+      age_hours: 3494.3,
+    },
+  ],
+  root_access_keys: [],
+  count: 2,
+  source: 'list-users',
+  hours: 2160,
+  include_inactive: false,
+  data_read_at: '2025-11-23T08:03:18.000Z',
+};
+
+export const CREDENTIAL_REPORT_RESPONSE_EXAMPLE: OldAccessKeysResponseDto = {
+  ...LIST_USERS_RESPONSE_EXAMPLE,
+  root_access_keys: [{ slot: 1, active: true, last_rotated: '2019-05-06T07:08:09.000Z', age_hours: 57432.9 }],
+  source: 'credential-report',
+  report_generated_at: LIST_USERS_RESPONSE_EXAMPLE.data_read_at,
+};

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class FieldErrorDto {
-  @ApiProperty({ example: 'hours' })
+  @ApiProperty({ example: 'hours', description: 'The parameter or body field at fault' })
   field: string;
 
   @ApiProperty({ example: ['hours must be an integer from 0 to 876000'] })
@@ -10,27 +10,36 @@ export class FieldErrorDto {
 
 /** Every error the API returns has this shape, whatever produced it. */
 export class ErrorBodyDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ example: 400, description: 'The HTTP status, repeated' })
   statusCode: number;
 
-  @ApiProperty({ example: 'Bad Request' })
+  @ApiProperty({ example: 'Bad Request', description: 'The HTTP reason phrase' })
   error: string;
 
   @ApiProperty({ example: 'VALIDATION_FAILED', description: 'Stable machine-readable code' })
   code: string;
 
-  @ApiProperty({ example: 'hours must be an integer from 0 to 876000' })
+  @ApiProperty({
+    example: 'hours must be an integer from 0 to 876000',
+    description: 'For people; never carries AWS\u2019s own error text',
+  })
   message: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto] })
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'On 400: each invalid field and why' })
   fields?: FieldErrorDto[];
 
-  @ApiPropertyOptional({ example: 'ListAccessKeys', description: 'The IAM action that failed' })
+  @ApiPropertyOptional({ example: 'ListAccessKeys', description: 'On 502/503/504: the IAM action that failed' })
   action?: string;
 
-  @ApiPropertyOptional({ example: 30, description: 'Seconds to wait before retrying (also in Retry-After)' })
+  @ApiPropertyOptional({
+    example: 30,
+    description: 'On 429/503: seconds to wait before retrying (also in Retry-After)',
+  })
   retry_after_seconds?: number;
 
-  @ApiPropertyOptional({ example: '2f1c9a4e-6d0b-4a51-9f7e-3b2d1c0a9e88', description: 'Quote it to the operators' })
+  @ApiPropertyOptional({
+    example: '2f1c9a4e-6d0b-4a51-9f7e-3b2d1c0a9e88',
+    description: 'On 500: quote it to the operators; the logs carry the same id',
+  })
   error_id?: string;
 }
