@@ -13,11 +13,12 @@ import {
   type ListAccessKeysCommandInput,
 } from '@aws-sdk/client-iam';
 import { Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { IamClientProvider } from '../client/iam-client.provider';
-import type { IamConfig } from '../config/iam.config';
+import { iamConfig, type IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
-import { HOUR_MS, type Clock } from '../iam.constants';
+import { HOUR_MS, IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery } from '../iam.types';
 import { reportBytes, reportCsv, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
@@ -260,6 +261,24 @@ describe(CredentialReportStrategy.name, () => {
       expect(err).toMatchObject({ code: IamErrorCode.AccessDenied, action: 'GetCredentialReport' });
       expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 1);
       expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 1);
+    });
+    it('really sleeps between polls when Nest builds it without a sleep override', async () => {
+      const config = { ...baseConfig, reportPollIntervalMs: 20 };
+      const moduleRef = await Test.createTestingModule({
+        providers: [
+          CredentialReportStrategy,
+          { provide: IamClientProvider, useValue: provider },
+          { provide: iamConfig.KEY, useValue: config },
+          { provide: IAM_CLOCK, useValue: { now: () => new Date() } },
+        ],
+      }).compile();
+      iamMock.on(GenerateCredentialReportCommand).resolvesOnce({ State: 'STARTED' }).resolves({ State: 'COMPLETE' });
+
+      const started = performance.now();
+      await moduleRef.get(CredentialReportStrategy).scan(q(24));
+
+      expect(performance.now() - started).toBeGreaterThanOrEqual(15);
+      expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 2);
     });
   });
 

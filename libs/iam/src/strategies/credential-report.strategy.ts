@@ -99,8 +99,7 @@ export class CredentialReportStrategy implements ScanStrategy {
     for (;;) {
       try {
         return await this.iam.getCredentialReport();
-      } catch (thrown) {
-        const err = asReportError(thrown);
+      } catch (err) {
         const code = err instanceof IamException ? err.code : undefined;
         if (code === IamErrorCode.ReportInProgress) {
           await poll.wait('GetCredentialReport said in progress');
@@ -162,29 +161,4 @@ export class CredentialReportStrategy implements ScanStrategy {
     }
     return { keys: perUser.flat(), usersVanished };
   }
-}
-
-/**
- * The SDK names these errors CredentialReport*Exception (their wire codes are ReportNotPresent, ...),
- * which the shared error mapper does not yet turn into the report codes, so they arrive as Upstream.
- */
-const REPORT_ERRORS_BY_AWS_NAME: Partial<Record<string, [IamErrorCode, string]>> = {
-  CredentialReportNotPresentException: [IamErrorCode.ReportNotPresent, 'No credential report has been generated'],
-  CredentialReportExpiredException: [IamErrorCode.ReportExpired, 'The credential report has expired'],
-  CredentialReportNotReadyException: [IamErrorCode.ReportInProgress, 'The credential report is still being generated'],
-};
-
-function asReportError(err: unknown): unknown {
-  if (!(err instanceof IamException) || err.code !== IamErrorCode.Upstream || !err.awsErrorName) {
-    return err;
-  }
-  const known = REPORT_ERRORS_BY_AWS_NAME[err.awsErrorName];
-  if (!known) {
-    return err;
-  }
-  return new IamException(known[0], known[1], {
-    action: err.action,
-    awsErrorName: err.awsErrorName,
-    cause: err,
-  });
 }
