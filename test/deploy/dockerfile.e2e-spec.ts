@@ -44,10 +44,10 @@ function dockerIgnored(patterns: string[], path: string): boolean {
         pattern
           .replace(/\/$/, '')
           .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*\*\/?/g, '\u0000')
+          .replace(/\*\*\/?/g, '\uE000')
           .replace(/\*/g, '[^/]*')
           .replace(/\?/g, '[^/]')
-          .replace(/\u0000/g, '(?:.*/)?') +
+          .replace(/\uE000/g, '(?:.*/)?') +
         '(?:/.*)?$',
     );
   let ignored = false;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -33,6 +34,7 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
   const savedEnv = { ...process.env };
   let emulator: IamEmulator;
   let app: INestApplication;
+  const http = () => app.getHttpServer() as Server;
 
   beforeAll(async () => {
     emulator = new IamEmulator({ account: seedAccount({ seed: 7, users: 5 }) });
@@ -62,18 +64,18 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
   });
 
   itWhenHealthExists.each([...new Set(probePaths)])('%s answers 200 without a token', async (path) => {
-    await request(app.getHttpServer()).get(path!).expect(200);
+    await request(http()).get(path!).expect(200);
   });
 
   it('keeps the API itself behind the token the Secret provides', async () => {
     const path = '/v1/iam/old-access-keys/list-users?hours=24';
-    await request(app.getHttpServer()).get(path).expect(401);
-    const res = await request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${TOKEN}`).expect(200);
+    await request(http()).get(path).expect(401);
+    const res = await request(http()).get(path).set('Authorization', `Bearer ${TOKEN}`).expect(200);
     expect(res.body).toHaveProperty('old_access_keys');
   });
 
   it('serves the Swagger UI the README port-forwards to', async () => {
-    const res = await request(app.getHttpServer()).get('/docs/');
+    const res = await request(http()).get('/docs/');
     expect(res.status).toBe(200);
     expect(res.text).toContain('swagger');
   });
