@@ -105,12 +105,13 @@ export class IamClientProvider implements OnModuleDestroy {
   /** Throws IamException ReportNotPresent / ReportExpired / ReportInProgress while there is nothing to read. */
   async getCredentialReport(): Promise<CredentialReport> {
     const out = await this.send('GetCredentialReport', (c) => c.send(new GetCredentialReportCommand({})));
-    if (!out.Content) {
-      throw new IamException(IamErrorCode.ReportMalformed, 'IAM returned a credential report without content', {
+    // Without its generation time a report's age is unknown, and answering as if it were fresh would mislead.
+    if (!out.Content || !out.GeneratedTime) {
+      throw new IamException(IamErrorCode.ReportMalformed, 'IAM returned a credential report without content or time', {
         action: 'GetCredentialReport',
       });
     }
-    return { content: out.Content, generatedTime: out.GeneratedTime ?? new Date() };
+    return { content: out.Content, generatedTime: out.GeneratedTime };
   }
 
   async onModuleDestroy(): Promise<void> {
