@@ -7,8 +7,10 @@ import { OldKeysService } from './scan/old-keys.service';
 import { CredentialReportStrategy } from './strategies/credential-report.strategy';
 import { ListUsersStrategy } from './strategies/list-users.strategy';
 
+const iamConfigModule = ConfigModule.forFeature(iamConfig);
+
 @Module({
-  imports: [ConfigModule.forFeature(iamConfig)],
+  imports: [iamConfigModule],
   providers: [
     IamClientProvider,
     ListUsersStrategy,
@@ -16,6 +18,7 @@ import { ListUsersStrategy } from './strategies/list-users.strategy';
     OldKeysService,
     { provide: IAM_CLOCK, useValue: systemClock },
   ],
-  exports: [IamClientProvider, ListUsersStrategy, CredentialReportStrategy, OldKeysService, IAM_CLOCK],
+  // The config goes out too, so consumers (e.g. the notifier's tag lookups) share its limits without loading it again.
+  exports: [iamConfigModule, IamClientProvider, ListUsersStrategy, CredentialReportStrategy, OldKeysService, IAM_CLOCK],
 })
 export class IamModule {}

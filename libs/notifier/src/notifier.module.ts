@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { iamConfig, IamModule } from '@app/iam';
+import { IamModule } from '@app/iam';
 import { notifierConfig, type NotifierConfig } from './config/notifier.config';
 import { EmailDeliveryService } from './delivery/email-delivery.service';
 import { DryRunEmailDriver } from './drivers/dry-run-email.driver';
@@ -13,8 +13,7 @@ import { OwnerResolverService } from './owners/owner-resolver.service';
 import { SesClientProvider } from './ses/ses-client.provider';
 
 @Module({
-  // iamConfig too: the owner lookups share the IAM concurrency limit, which IamModule does not export.
-  imports: [ConfigModule.forFeature(notifierConfig), ConfigModule.forFeature(iamConfig), IamModule],
+  imports: [ConfigModule.forFeature(notifierConfig), IamModule],
   providers: [
     SesClientProvider,
     SesEmailDriver,
