@@ -10,7 +10,10 @@ export class EnvValidationError extends Error {
 
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
-    const reasons = Object.values(e.constraints ?? {}).join('; ');
+    const constraints = Object.entries(e.constraints ?? {});
+    // A value of the wrong type fails the range checks too; only the type problem is worth reading.
+    const typeProblems = constraints.filter(([name]) => name.startsWith('is'));
+    const reasons = (typeProblems.length > 0 ? typeProblems : constraints).map(([, message]) => message).join('; ');
     const shown = e.value === undefined ? 'unset' : JSON.stringify(e.value);
     return `${e.property} (${shown}): ${reasons}`;
   });

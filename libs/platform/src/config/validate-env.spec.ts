@@ -1,0 +1,56 @@
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ToBool, ToInt, ToList } from './env-transforms';
+import { EnvValidationError, validateEnv } from './validate-env';
+
+class SampleEnv {
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  LIMIT: number = 5;
+
+  @IsString()
+  NAME: string;
+
+  @IsOptional()
+  @ToList()
+  @IsString({ each: true })
+  TOKENS?: string[];
+
+  @IsOptional()
+  @ToBool()
+  FLAG?: boolean;
+}
+
+describe(validateEnv.name, () => {
+  it('applies defaults and converts strings', () => {
+    const env = validateEnv(SampleEnv, { NAME: 'x', TOKENS: ' a, b ,,c', FLAG: 'TRUE' });
+    expect(env).toMatchObject({ LIMIT: 5, NAME: 'x', TOKENS: ['a', 'b', 'c'], FLAG: true });
+  });
+
+  it('treats an empty variable as unset, so the default applies', () => {
+    expect(validateEnv(SampleEnv, { NAME: 'x', LIMIT: '' }).LIMIT).toBe(5);
+  });
+
+  it.each([
+    ['abc', 'LIMIT ("abc"): LIMIT must be an integer number'],
+    ['1.5', 'LIMIT ("1.5"): LIMIT must be an integer number'],
+    ['11', 'LIMIT (11): LIMIT must not be greater than 10'],
+    ['0', 'LIMIT (0): LIMIT must not be less than 1'],
+  ])('names the variable and the problem for LIMIT=%s', (raw, problem) => {
+    expect(() => validateEnv(SampleEnv, { NAME: 'x', LIMIT: raw })).toThrow(problem);
+  });
+
+  it('reports every bad variable at once, including missing required ones', () => {
+    try {
+      validateEnv(SampleEnv, { LIMIT: 'abc' });
+      throw new Error('expected a validation error');
+    } catch (err) {
+      expect(err).toBeInstanceOf(EnvValidationError);
+      expect((err as EnvValidationError).problems).toEqual([
+        'LIMIT ("abc"): LIMIT must be an integer number',
+        'NAME (unset): NAME must be a string',
+      ]);
+    }
+  });
+});
