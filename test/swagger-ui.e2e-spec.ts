@@ -84,23 +84,23 @@ describeWithBrowser('Swagger UI at /docs, used as a person would in Chromium', (
         '.responses-wrapper .live-responses-table .response-col_status:not(.col_header)',
       );
       await status.waitFor();
+      // Taken before the assertions, so a failing run leaves the page it saw behind.
+      mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      // The full page is tall; a close-up of the live response is what a reviewer of the CI artifact wants.
+      await operation.locator('.responses-wrapper .live-responses-table').screenshot({ path: RESPONSE_SCREENSHOT });
+
       await expect(status.innerText()).resolves.toBe('200');
       await expect(operation.locator('.request-url pre').innerText()).resolves.toBe(
         `${h.url}${LIST}?hours=24&include_inactive=false`,
       );
 
       const shownBody = await operation
-        .locator('.responses-wrapper .live-responses-table .response-col_description pre')
-        .first()
+        .locator('.responses-wrapper .live-responses-table .response-col_description .highlight-code pre')
         .innerText();
       const body = JSON.parse(shownBody) as { count: number; old_access_keys: { access_key_id: string }[] };
       expect(body.count).toBe(expected.length);
       expect(body.old_access_keys.map((k) => k.access_key_id)).toEqual(expected.map((k) => k.accessKeyId));
-
-      mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      // The full page is tall; a close-up of the live response is what a reviewer of the CI artifact wants.
-      await operation.locator('.responses-wrapper .live-responses-table').screenshot({ path: RESPONSE_SCREENSHOT });
 
       expect(pageErrors).toEqual([]);
       expect(offHostRequests).toEqual([]);
