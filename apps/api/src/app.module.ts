@@ -27,6 +27,8 @@ type ApiConfig = ConfigType<typeof apiConfig>;
       useFactory: (config: ApiConfig) => ({
         throttlers: [{ ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
         skipIf: () => config.rateLimitPerMinute === 0,
+        // One budget per client across the /v1 routes; the default key adds the route, which multiplies it.
+        generateKey: (_context, tracker, throttlerName) => `${throttlerName}:${tracker}`,
       }),
     }),
     TerminusModule.forRoot({ logger: false }),
