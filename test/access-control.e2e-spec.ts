@@ -1,5 +1,5 @@
 import { seedAccount } from '@app/iam-emulator';
-import { askOldKeys, keyRows, requestJson, type ErrorBody, type KeyQuery, type Route } from './support/api-client';
+import { askOldKeys, keyRows, type ErrorBody, type KeyQuery, type Route } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { expectedRows, wholeSecondNow } from './support/expected-keys';
 
