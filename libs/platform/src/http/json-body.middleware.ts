@@ -1,3 +1,4 @@
+import { HttpException } from '@nestjs/common';
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { RequestValidationException } from './validation.pipe';
 
@@ -27,8 +28,20 @@ export function jsonBody(limit = '16kb'): RequestHandler {
       if (type === 'entity.parse.failed') {
         next(new RequestValidationException([{ field: 'body', messages: ['body must be valid JSON'] }]));
       } else {
-        next(err);
+        next(asClientError(err) ?? err);
       }
     });
   };
+}
+
+/**
+ * The parser's other refusals (body too large, unsupported encoding or charset) are the client's doing:
+ * they keep their 4xx instead of reaching the catch-all as an unexpected 500.
+ */
+function asClientError(err: unknown): HttpException | undefined {
+  const e = err as { status?: unknown; expose?: unknown; message?: unknown } | undefined;
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
+    return new HttpException({ message: String(e.message) }, e.status);
+  }
+  return undefined;
 }
