@@ -78,8 +78,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const body = this.toBody(exception);
     const retryHeader = Number(res.getHeader('Retry-After'));
-    if (body.statusCode === 429 && Number.isFinite(retryHeader)) {
-      body.retry_after_seconds = retryHeader;
+    if (body.statusCode === 429) {
+      body.message = 'Too many requests from this client; retry after the Retry-After delay';
+      if (Number.isFinite(retryHeader)) {
+        body.retry_after_seconds = retryHeader;
+      }
     }
     if (body.retry_after_seconds !== undefined) {
       res.setHeader('Retry-After', String(body.retry_after_seconds));

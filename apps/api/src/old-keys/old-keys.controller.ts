@@ -40,9 +40,15 @@ const HOURS_INVALID = errorBody(400, 'Bad Request', 'VALIDATION_FAILED', HOURS_M
   fields: [{ field: 'hours', messages: [HOURS_MESSAGE] }],
 });
 const UNAUTHORIZED = errorBody(401, 'Unauthorized', 'UNAUTHORIZED', 'Send Authorization: Bearer <token>');
-const RATE_LIMITED = errorBody(429, 'Too Many Requests', 'TOO_MANY_REQUESTS', 'ThrottlerException: Too Many Requests', {
-  retry_after_seconds: 60,
-});
+const RATE_LIMITED = errorBody(
+  429,
+  'Too Many Requests',
+  'TOO_MANY_REQUESTS',
+  'Too many requests from this client; retry after the Retry-After delay',
+  {
+    retry_after_seconds: 60,
+  },
+);
 const denied = (action: string) =>
   errorBody(502, 'Bad Gateway', 'IAM_ACCESS_DENIED', `IAM denied ${action} to the service's credentials`, { action });
 const throttled = (action: string) =>
