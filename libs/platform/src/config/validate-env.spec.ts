@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { ToBool, ToInt, ToList } from './env-transforms';
 import { EnvValidationError, validateEnv } from './validate-env';
 
@@ -20,6 +20,13 @@ class SampleEnv {
   @IsOptional()
   @ToBool()
   FLAG?: boolean;
+}
+
+class SecretEnv {
+  @IsOptional()
+  @ToList()
+  @MinLength(16, { each: true })
+  API_TOKENS?: string[];
 }
 
 describe(validateEnv.name, () => {
@@ -52,5 +59,13 @@ describe(validateEnv.name, () => {
         'NAME (unset): NAME must be a string',
       ]);
     }
+  });
+
+  it('names a secret variable without echoing its value', () => {
+    const parse = () => validateEnv(SecretEnv, { API_TOKENS: 'short-secret' });
+    expect(parse).toThrow(
+      'API_TOKENS (value hidden): each value in API_TOKENS must be longer than or equal to 16 characters',
+    );
+    expect(parse).not.toThrow(/short-secret/);
   });
 });

@@ -8,13 +8,17 @@ export class EnvValidationError extends Error {
   }
 }
 
+/** Variables whose value must never reach a log, even when it is wrong. */
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|CREDENTIAL|PRIVATE|(^|_)KEY($|_)/i;
+
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
     const constraints = Object.entries(e.constraints ?? {});
     // A value of the wrong type fails the range checks too; only the type problem is worth reading.
     const typeProblems = constraints.filter(([name]) => name.startsWith('is'));
     const reasons = (typeProblems.length > 0 ? typeProblems : constraints).map(([, message]) => message).join('; ');
-    const shown = e.value === undefined ? 'unset' : JSON.stringify(e.value);
+    const shown =
+      e.value === undefined ? 'unset' : SECRET_NAME.test(e.property) ? 'value hidden' : JSON.stringify(e.value);
     return `${e.property} (${shown}): ${reasons}`;
   });
 }
