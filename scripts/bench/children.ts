@@ -1,0 +1,43 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** Every child the bench started, so an exit, a crash or Ctrl-C never leaves one behind. */
+const children = new Set<ChildProcess>();
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+    }
+  }
+  children.clear();
+}
+
+/** Kills the children on any way out of the process: normal exit, uncaught error, SIGINT, SIGTERM. */
+export function installChildCleanup(): void {
+  process.once('exit', () => killAllChildren());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, stopping child processes\n`);
+      killAllChildren();
+      process.exit(130);
+    });
+  }
+}
+
+/** Asks a child to stop, then kills it if it has not exited within `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,120 @@
+/**
+ * The IAM emulator in its own process for `npm run bench`, so its event loop (latency timers, XML
+ * rendering) does not share a thread with the scanner being measured. Driven over the IPC channel:
+ * see emulator-protocol.ts. Exits when the parent goes away.
+ */
+import { expectedOldKeys, IamEmulator, seedAccount } from '@app/iam-emulator';
+import type { EmulatorSetup, StartedEmulator, WorkerEnvelope, WorkerReply, WorkerResults } from './emulator-protocol';
+
+const DAY_MS = 24 * 3_600_000;
+let emulator: IamEmulator | undefined;
+
+async function start(setup: EmulatorSetup): Promise<StartedEmulator> {
+  await emulator?.stop();
+  const account = seedAccount({
+    seed: setup.seed,
+    users: setup.users,
+    now: new Date(setup.nowMs),
+    youngUserFraction: setup.youngUserFraction,
+  });
+  emulator = new IamEmulator({
+    account,
+    seed: setup.seed,
+    latencyMs: setup.latencyMs,
+    rateLimit: setup.rateLimit,
+    reportDelayMs: setup.reportDelayMs,
+  });
+  const url = await emulator.start(0, '127.0.0.1');
+  const users = account.listUsers();
+  return {
+    url,
+    users: users.length,
+    youngUsers: users.filter((u) => u.createDate.getTime() > setup.nowMs - DAY_MS).length,
+    usersWithKeys: users.filter((u) => u.accessKeys.length > 0).length,
+  };
+}
+
+function running(): IamEmulator {
+  if (!emulator) {
+    throw new Error('no emulator started');
+  }
+  return emulator;
+}
+
+/**
+ * Gives `count` users (spread evenly over the account) a different key in slot 1: the oldest key is
+ * replaced by one created a second later, still old, so the next credential report shows a changed
+ * creation date for exactly those users.
+ */
+function changeKeys(count: number): string[] {
+  const { account } = running();
+  const owners = account.listUsers().filter((u) => u.accessKeys.length > 0);
+  const step = owners.length / Math.max(1, count);
+  const changed: string[] = [];
+  for (let i = 0; i < count && i < owners.length; i++) {
+    const user = owners[Math.floor(i * step)];
+    const key = user.accessKeys[0];
+    account.deleteAccessKey(key.accessKeyId);
+    account.addAccessKey(user.userName, {
+      createDate: new Date(key.createDate.getTime() + 1000),
+      status: key.status,
+      lastUsed: key.lastUsed,
+    });
+    changed.push(user.userName);
+  }
+  return changed;
+}
+
+async function handle(request: WorkerEnvelope): Promise<WorkerResults[WorkerEnvelope['op']]> {
+  switch (request.op) {
+    case 'start':
+      return start(request.setup);
+    case 'counters':
+      return running().counters;
+    case 'resetCounters':
+      running().resetCounters();
+      return null;
+    case 'expectedOldKeys':
+      return expectedOldKeys(running().account, {
+        hours: request.hours,
+        includeInactive: request.includeInactive,
+        now: new Date(request.nowMs),
+      }).map((k) => ({
+        userName: k.userName,
+        accessKeyId: k.accessKeyId,
+        createdMs: k.createdDate.getTime(),
+        status: k.status,
+      }));
+    case 'changeKeys':
+      return changeKeys(request.count);
+    case 'expireReport':
+      running().expireCredentialReport();
+      return null;
+    case 'stop':
+      await emulator?.stop();
+      emulator = undefined;
+      return null;
+    default: {
+      const _exhaustive: never = request;
+      throw new Error(`unknown request ${JSON.stringify(_exhaustive)}`);
+    }
+  }
+}
+
+function reply(message: WorkerReply): void {
+  process.send?.(message);
+}
+
+process.on('message', (request: WorkerEnvelope) => {
+  handle(request).then(
+    (value) => reply({ id: request.id, ok: true, value }),
+    (err: unknown) => reply({ id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+});
+
+process.on('disconnect', () => {
+  const stopping = emulator?.stop() ?? Promise.resolve();
+  stopping.finally(() => process.exit(0)).catch(() => process.exit(1));
+});
+
+process.send?.({ id: 0, ok: true, value: 'ready' } satisfies WorkerReply);

@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ScanQuery, ScanResult } from '@app/iam';
+import { fixed, int, pct, sec } from '../markdown';
+import { keysOk } from '../measure';
+import { BenchScanner, keyRecordsOf } from '../scanner';
+import {
+  describeError,
+  keysCell,
+  throttledTotal,
+  timed,
+  verify,
+  wholeSecondNow,
+  type BenchContext,
+  type Run,
+  type SectionOutcome,
+} from '../section';
+
+export interface RateBoundSizes {
+  users: number;
+  latencyMs: [number, number];
+  ratePerSecond: number;
+  burst: number;
+}
+
+const EVERY_KEY: ScanQuery = { hours: 0, includeInactive: true };
+/** The first seconds spend the bucket's burst and find the pace; the steady state is what follows. */
+const SETTLE_MS = 10_000;
+
+/**
+ * Rate-bound: the emulator's token bucket allows far fewer calls per second than the limiter could
+ * send. Useful calls per second (answers that were not throttled) against the limit, what the
+ * throttling cost, and whether every key still came back.
+ */
+export async function rateBound(ctx: BenchContext, sizes: RateBoundSizes): Promise<SectionOutcome> {
+  const outcome: SectionOutcome = { tables: [], targets: [], failures: [] };
+  const { ratePerSecond, burst } = sizes;
+  const started = await ctx.worker.start({
+    seed: 303,
+    users: sizes.users,
+    youngUserFraction: 0,
+    latencyMs: sizes.latencyMs,
+    rateLimit: { ratePerSecond, burst },
+    reportDelayMs: 0,
+    nowMs: wholeSecondNow(),
+  });
+  const scanner = await BenchScanner.create(started.url);
+  let run: Run<ScanResult>;
+  let concurrency: number;
+  try {
+    concurrency = scanner.config.concurrency;
+    await scanner.warmUp();
+    await sleep((burst / ratePerSecond) * 1000 + 100); // the warm-up call's token comes back: the bucket starts full
+    ctx.progress(
+      `rate-bound: list-users scan of ${int(started.users)} users at ${ratePerSecond} calls/s ` +
+        `(about ${sec((started.users / ratePerSecond) * 1000)})`,
+    );
+    run = await timed(ctx, scanner, () => scanner.listUsers(EVERY_KEY));
+  } finally {
+    await scanner.close();
+  }
+
+  const check = await verify(ctx, run, run.value && keyRecordsOf(run.value), EVERY_KEY);
+  const throttled = throttledTotal(run.counters);
+  const failedRequests = run.counters.totalErrors - throttled;
+  const useful = run.counters.totalIamRequests - run.counters.totalErrors;
+  const usefulPerSecond = useful / (run.wallMs / 1000);
+  const steadyFrom = run.startedAt + SETTLE_MS;
+  const steadyWindowMs = run.startedAt + run.wallMs - steadyFrom;
+  const steadyPerSecond =
+    steadyWindowMs >= SETTLE_MS
+      ? run.attempts.okAt.filter((t) => t >= steadyFrom).length / (steadyWindowMs / 1000)
+      : NaN;
+  const lost = run.error ? check.expected : check.lost;
+
+  if (run.error) {
+    outcome.failures.push(`rate-bound list-users scan failed: ${describeError(run.error)}`);
+  } else if (!keysOk(check)) {
+    outcome.failures.push(`rate-bound list-users scan: lost ${check.lost} keys, ${check.extra} unexpected`);
+  }
+
+  outcome.tables.push({
+    title: 'Rate-bound: list-users scan behind a rate limit',
+    note:
+      `${int(started.users)} users (a smaller account than the latency-bound one, so the run stays near a minute of ` +
+      `sustained throttling instead of ${sec((5000 / ratePerSecond) * 1000)}; the steady state is the same), all older than the threshold, ` +
+      `${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call, IAM rate limit ${ratePerSecond} calls/s with a burst of ${burst} ` +
+      `(one token bucket for all actions; beyond it IAM answers 400 Throttling), limiter ${concurrency}. ` +
+      `Useful calls = IAM answers that were not errors; useful calls/s = useful calls / wall time. ` +
+      `Steady state = successful calls per second after the first ${SETTLE_MS / 1000} s. ` +
+      `Retries = the scan meter's count (SDK attempts beyond the first plus the provider's own waits).`,
+    headers: [
+      'wall time',
+      'useful calls',
+      'useful calls/s',
+      'of the limit',
+      'steady state calls/s',
+      'throttled responses',
+      'retries',
+      'failed requests',
+      'keys returned / expected',
+      'scan',
+    ],
+    rows: [
+      [
+        sec(run.wallMs),
+        int(useful),
+        fixed(usefulPerSecond, 1),
+        pct(usefulPerSecond / ratePerSecond),
+        Number.isFinite(steadyPerSecond) ? fixed(steadyPerSecond, 1) : 'n/a (run too short)',
+        `${int(throttled)} (${pct(throttled / run.counters.totalIamRequests)} of requests)`,
+        int(run.value?.stats.retries ?? NaN),
+        int(failedRequests),
+        run.error ? `0 / ${int(check.expected)} ✗` : keysCell(check),
+        run.error ? `failed: ${describeError(run.error)}` : 'completed',
+      ],
+    ],
+  });
+  outcome.targets.push(
+    {
+      target: 'Rate-bound: useful calls/s at least 90% of the limit',
+      measured: `${fixed(usefulPerSecond, 1)} of ${ratePerSecond} calls/s (${pct(usefulPerSecond / ratePerSecond)})`,
+      met: !run.error && usefulPerSecond >= 0.9 * ratePerSecond,
+    },
+    {
+      target: 'Rate-bound: zero keys lost',
+      measured: run.error
+        ? `scan failed, ${int(lost)} keys lost`
+        : `${int(check.returned)} of ${int(check.expected)} returned, ${check.lost} lost`,
+      met: !run.error && keysOk(check),
+    },
+    {
+      target: 'Rate-bound: zero failed requests',
+      measured: `${int(failedRequests)} failed requests, scan ${run.error ? 'failed' : 'completed'}`,
+      met: !run.error && failedRequests === 0,
+    },
+  );
+  return outcome;
+}
