@@ -80,7 +80,10 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
 export interface SpawnedApi {
   child: ChildProcessWithoutNullStreams;
   url: string;
+  /** stdout and stderr interleaved. */
   output(): string;
+  /** stdout alone: where the JSON log lines go (Node's own warnings go to stderr). */
+  stdout(): string;
   exited: Promise<number | null>;
 }
 
@@ -92,7 +95,11 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
     env: { PATH: process.env.PATH ?? '', ...FAKE_AWS_ENV, PORT: port, HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
   });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
@@ -115,5 +122,13 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, url, output: () => out, exited };
+  return { child, url, output: () => out, stdout: () => stdout, exited };
+}
+
+/** For afterEach/afterAll: a spawned API a failed test left running is killed, so Jest can exit. */
+export async function killSpawned(api: SpawnedApi | undefined): Promise<void> {
+  if (api && api.child.exitCode === null && api.child.signalCode === null) {
+    api.child.kill('SIGKILL');
+    await api.exited;
+  }
 }

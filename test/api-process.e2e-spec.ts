@@ -1,0 +1,251 @@
+import { connect } from 'node:net';
+import { IamEmulator, seedAccount } from '@app/iam-emulator';
+import { askOldKeys, keyRows, LIST_USERS_PATH, type KeyQuery } from './support/api-client';
+import { killSpawned, spawnApi, type SpawnedApi } from './support/api-harness';
+import { expectedRows, usersOlderThan, wholeSecondNow } from './support/expected-keys';
+import { LOG_LEVELS, parseLogLines, type LogLine } from './support/log-lines';
+
+const SLOW = 30_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const OPEN_API_WARNING = 'API_TOKENS is not set: the /v1 routes are open to anyone who can reach the service';
+
+function canConnect(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, tries = 500): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await condition()) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`Gave up waiting for ${what}`);
+}
+
+describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => {
+  const TOKEN = 'e2e-log-secret-token-0123456789';
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const seededAt = wholeSecondNow();
+  const account = seedAccount({ seed: 61, users: 40, now: seededAt });
+  const q: KeyQuery = { hours: 720, includeInactive: false };
+  const emulator = new IamEmulator({ account });
+  let api: SpawnedApi | undefined;
+  let lines: LogLine[];
+  const ids: Record<'sent' | 'minted' | 'replaced' | 'refused', string> = {
+    sent: '',
+    minted: '',
+    replaced: '',
+    refused: '',
+  };
+  let listUsersCalls: Record<string, number>;
+
+  beforeAll(async () => {
+    api = await spawnApi({
+      AWS_ENDPOINT_URL_IAM: await emulator.start(),
+      LOG_LEVEL: 'info',
+      API_TOKENS: TOKEN,
+      SCAN_CACHE_TTL_SECONDS: '0',
+      REPORT_POLL_INTERVAL_MS: '20',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
+    const sent = await askOldKeys(api.url, 'list-users', q, { ...auth, 'x-request-id': 'e2e-log-0001' });
+    expect(keyRows(sent.body)).toEqual(expectedRows(account, q, seededAt));
+    ids.sent = sent.headers.get('x-request-id') ?? '';
+    listUsersCalls = { ...emulator.counters.requests };
+
+    const minted = await askOldKeys(api.url, 'credential-report', q, auth);
+    expect(minted.status).toBe(200);
+    ids.minted = minted.headers.get('x-request-id') ?? '';
+    const replaced = await askOldKeys(api.url, 'list-users', q, { ...auth, 'x-request-id': 'not an id; <script>' });
+    expect(replaced.status).toBe(200);
+    ids.replaced = replaced.headers.get('x-request-id') ?? '';
+    const refused = await askOldKeys(api.url, 'list-users', q, { authorization: 'Bearer e2e-wrong-token-000000' });
+    expect(refused.status).toBe(401);
+    ids.refused = refused.headers.get('x-request-id') ?? '';
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      expect((await fetch(`${api.url}${path}`, { headers: auth })).status).toBe(200);
+    }
+
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+    lines = parseLogLines(api.stdout());
+  }, SLOW);
+  afterAll(async () => {
+    await killSpawned(api);
+    await emulator.stop();
+  });
+
+  const ofRequest = (id: string) => lines.filter((l) => l.req?.id === id);
+
+  it('writes one JSON event per line on stdout', () => {
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(4);
+  });
+
+  it('echoes a caller’s X-Request-Id and puts it on every line of that request', () => {
+    expect(ids.sent).toBe('e2e-log-0001');
+    const mine = ofRequest(ids.sent);
+    expect(mine.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['IAM client created for endpoint ' + emulator.url, 'scan finished', 'request completed']),
+    );
+    expect(mine.find((l) => l.msg === 'request completed')).toMatchObject({
+      level: LOG_LEVELS.info,
+      req: { method: 'GET', url: `${LIST_USERS_PATH}?hours=720&include_inactive=false` },
+      res: { statusCode: 200 },
+    });
+    // Nothing logged while serving the API's routes lacks a request id.
+    const duringRequests = lines.filter((l) => ['OldKeysService', 'IamClientProvider'].includes(l.context ?? ''));
+    expect(duringRequests.length).toBeGreaterThan(0);
+    expect(duringRequests.every((l) => typeof l.req?.id === 'string' && l.req.id.length > 0)).toBe(true);
+  });
+
+  it('mints a request id when none (or an unusable one) is sent, and returns it', () => {
+    expect(ids.minted).toMatch(UUID);
+    expect(ids.replaced).toMatch(UUID);
+    expect(ids.replaced).not.toBe(ids.minted);
+    expect(ofRequest(ids.minted).map((l) => l.msg)).toEqual(['scan finished', 'request completed']);
+    expect(ofRequest(ids.replaced).map((l) => l.msg)).toEqual(['scan finished', 'request completed']);
+    expect(api?.output()).not.toContain('<script>');
+  });
+
+  it('logs a refused request at warn with its id, and never the Authorization header or a token', () => {
+    expect(ofRequest(ids.refused)).toEqual([
+      expect.objectContaining({ level: LOG_LEVELS.warn, msg: 'request completed', res: { statusCode: 401 } }),
+    ]);
+    const everything = api?.output() ?? '';
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain('e2e-wrong-token');
+    expect(everything).not.toMatch(/"authorization"/i);
+    expect(everything).not.toContain(OPEN_API_WARNING);
+  });
+
+  it('does not log health probes or metrics scrapes at info', () => {
+    expect(lines.filter((l) => /^\/(health|metrics)/.test(l.req?.url ?? ''))).toEqual([]);
+  });
+
+  it('logs one scan summary per scan with its costs and findings', () => {
+    const summary = ofRequest(ids.sent).find((l) => l.msg === 'scan finished');
+    const old = usersOlderThan(account, q.hours, seededAt);
+    expect(summary).toMatchObject({
+      level: LOG_LEVELS.info,
+      context: 'OldKeysService',
+      scan: {
+        strategy: 'list-users',
+        hours: 720,
+        includeInactive: false,
+        usersSeen: account.userCount,
+        usersSkippedYoung: account.userCount - old.length,
+        usersVanished: 0,
+        iamCalls: listUsersCalls,
+        retries: 0,
+        throttles: 0,
+        keysFound: expectedRows(account, q, seededAt).length,
+        rootKeysFound: 0,
+        durationMs: expect.any(Number) as number,
+      },
+    });
+    expect(listUsersCalls).toEqual({ ListUsers: 1, ListAccessKeys: old.length });
+    expect(
+      lines.filter((l) => l.msg === 'scan finished').map((l) => (l.scan as { strategy: string }).strategy),
+    ).toEqual(['list-users', 'credential-report', 'list-users']);
+  });
+});
+
+describe('graceful shutdown of the API process', () => {
+  const seededAt = wholeSecondNow();
+  const account = seedAccount({ seed: 62, users: 100, now: seededAt });
+  const q: KeyQuery = { hours: 0, includeInactive: false };
+  // 30 ms per call, two at a time: the scan takes a second and a half.
+  const emulator = new IamEmulator({ account, latencyMs: 30 });
+  let api: SpawnedApi | undefined;
+
+  afterAll(async () => {
+    await killSpawned(api);
+    await emulator.stop();
+  });
+
+  it(
+    'on SIGTERM refuses new connections, finishes the running scan exactly, then exits 0',
+    async () => {
+      api = await spawnApi({
+        AWS_ENDPOINT_URL_IAM: await emulator.start(),
+        LOG_LEVEL: 'info',
+        IAM_CONCURRENCY: '2',
+        SCAN_CACHE_TTL_SECONDS: '0',
+        RATE_LIMIT_PER_MINUTE: '0',
+      });
+      let answered = false;
+      const inFlight = askOldKeys(api.url, 'list-users', q).finally(() => (answered = true));
+      await until(() => (emulator.counters.requests.ListAccessKeys ?? 0) > 0, 'the scan to start');
+
+      api.child.kill('SIGTERM');
+      const url = api.url;
+      await until(async () => !(await canConnect(url)), 'the listener to close');
+      expect(answered).toBe(false);
+
+      const { status, body } = await inFlight;
+      expect(status).toBe(200);
+      expect(keyRows(body)).toEqual(expectedRows(account, q, seededAt));
+      expect(emulator.counters.requests).toEqual({ ListUsers: 1, ListAccessKeys: account.userCount });
+      expect(await api.exited).toBe(0);
+
+      const lines = parseLogLines(api.stdout());
+      expect(lines.map((l) => l.msg)).toEqual(
+        expect.arrayContaining([
+          'Shutting down: draining 1 in-flight request(s), grace 25000 ms',
+          'request completed',
+          'Shut down cleanly',
+        ]),
+      );
+      // With API_TOKENS unset the API says at boot that it is open.
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: LOG_LEVELS.warn, context: 'Auth', msg: OPEN_API_WARNING }),
+      );
+    },
+    SLOW,
+  );
+});
+
+describe('configuration errors stop the API process', () => {
+  const bad: [string, string][] = [
+    ['IAM_CONCURRENCY', 'abc'],
+    ['PORT', '70000'],
+    ['SCAN_CACHE_TTL_SECONDS', '-1'],
+    ['API_TOKENS', 'e2e-too-short'],
+  ];
+  const runs = new Map<string, { code: number | null; output: string }>();
+  const spawned: SpawnedApi[] = [];
+
+  // Side by side: each process only boots far enough to reject its configuration.
+  beforeAll(async () => {
+    await Promise.all(
+      bad.map(async ([name, value]) => {
+        const api = await spawnApi({ [name]: value, AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9' });
+        spawned.push(api);
+        runs.set(name, { code: await api.exited, output: api.output() });
+      }),
+    );
+  }, SLOW);
+  afterAll(() => Promise.all(spawned.map(killSpawned)));
+
+  it.each(bad)('%s=%s exits non-zero with a message naming the variable', (name) => {
+    const run = runs.get(name);
+    expect(run?.code).not.toBe(0);
+    expect(run?.output).toContain(`${name} (`);
+    expect(run?.output).not.toContain('Listening on');
+  });
+
+  it('does not echo the value of a secret variable', () => {
+    expect(runs.get('API_TOKENS')?.output).toContain('API_TOKENS (value hidden)');
+    expect(runs.get('API_TOKENS')?.output).not.toContain('e2e-too-short');
+  });
+});
