@@ -48,7 +48,7 @@ describe('readiness when IAM denies the service (READINESS_CACHE_SECONDS=0)', ()
 
   beforeAll(async () => {
     h = await startApiOnEmulator({
-      emulator: { account: seedAccount({ seed: 52, users: 10 }), faults: { accessDenied: ['ListUsers'] } },
+      emulator: { account: seedAccount({ seed: 52, users: 10 }), faults: { accessDenied: new Set(['ListUsers']) } },
       env: { READINESS_CACHE_SECONDS: '0' },
     });
   });
