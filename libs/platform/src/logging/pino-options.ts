@@ -39,6 +39,11 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 
 /** Errors are logged by type, message and code only: stack traces stay out of the logs as well as responses. */
 export function serializeError(err: unknown): Record<string, unknown> {
+  // pino-http wraps custom serializers: they receive pino's own serialization, which keeps the Error as `raw`.
+  const raw = (err as { raw?: unknown } | null | undefined)?.raw;
+  if (!(err instanceof Error) && raw instanceof Error) {
+    return serializeError(raw);
+  }
   if (!(err instanceof Error)) {
     return { message: String(err) };
   }
