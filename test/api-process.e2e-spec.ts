@@ -40,11 +40,12 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
   const emulator = new IamEmulator({ account });
   let api: SpawnedApi | undefined;
   let lines: LogLine[];
-  const ids: Record<'sent' | 'minted' | 'replaced' | 'refused', string> = {
+  const ids: Record<'sent' | 'minted' | 'replaced' | 'refused' | 'denied', string> = {
     sent: '',
     minted: '',
     replaced: '',
     refused: '',
+    denied: '',
   };
   let listUsersCalls: Record<string, number>;
 
@@ -71,6 +72,11 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
     const refused = await askOldKeys(api.url, 'list-users', q, { authorization: 'Bearer e2e-wrong-token-000000' });
     expect(refused.status).toBe(401);
     ids.refused = refused.headers.get('x-request-id') ?? '';
+    emulator.faults.accessDenied.add('ListAccessKeys');
+    const denied = await askOldKeys(api.url, 'list-users', q, auth);
+    emulator.faults.accessDenied.clear();
+    expect(denied.status).toBe(502);
+    ids.denied = denied.headers.get('x-request-id') ?? '';
     for (const path of ['/health/live', '/health/ready', '/metrics']) {
       expect((await fetch(`${api.url}${path}`, { headers: auth })).status).toBe(200);
     }
@@ -88,7 +94,9 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
 
   it('writes one JSON event per line on stdout', () => {
     expect(lines.length).toBeGreaterThan(5);
+    // pino-http says "request errored" for a 5xx, "request completed" otherwise.
     expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(4);
+    expect(lines.filter((l) => l.msg === 'request errored')).toHaveLength(1);
   });
 
   it('echoes a caller’s X-Request-Id and puts it on every line of that request', () => {
@@ -126,6 +134,27 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
     expect(everything).not.toContain('e2e-wrong-token');
     expect(everything).not.toMatch(/"authorization"/i);
     expect(everything).not.toContain(OPEN_API_WARNING);
+  });
+
+  it('logs an IAM failure with the request id, its code and action, and no stack trace', () => {
+    expect(ofRequest(ids.denied)).toEqual([
+      expect.objectContaining({
+        level: LOG_LEVELS.warn,
+        context: 'ApiExceptionFilter',
+        msg: "IAM failure: IAM denied ListAccessKeys to the service's credentials",
+        code: 'IAM_ACCESS_DENIED',
+        action: 'ListAccessKeys',
+        awsError: 'AccessDenied',
+        status: 502,
+      }),
+      expect.objectContaining({
+        level: LOG_LEVELS.error,
+        msg: 'request errored',
+        res: { statusCode: 502 },
+        err: { type: 'Error', message: 'failed with status code 502' },
+      }),
+    ]);
+    expect(api?.stdout()).not.toMatch(/"stack"|\\n\s+at /);
   });
 
   it('does not log health probes or metrics scrapes at info', () => {
