@@ -1,6 +1,6 @@
 import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { ToBool, ToInt, ToList } from './env-transforms';
-import { EnvValidationError, validateEnv } from './validate-env';
+import { EnvValidationError, validateAll, validateEnv } from './validate-env';
 
 class SampleEnv {
   @ToInt()
@@ -67,5 +67,27 @@ describe(validateEnv.name, () => {
       'API_TOKENS (value hidden): each value in API_TOKENS must be longer than or equal to 16 characters',
     );
     expect(parse).not.toThrow(/short-secret/);
+  });
+});
+
+describe(validateAll.name, () => {
+  it('reports the problems of every namespace together', () => {
+    const bad = (problem: string) => () => {
+      throw new EnvValidationError([problem]);
+    };
+    expect(() => validateAll([bad('A (1): wrong'), () => ({}), bad('B (2): wrong')])).toThrow(
+      'Invalid configuration:\n  - A (1): wrong\n  - B (2): wrong',
+    );
+  });
+
+  it('lets other errors through untouched', () => {
+    const boom = new Error('boom');
+    expect(() =>
+      validateAll([
+        () => {
+          throw boom;
+        },
+      ]),
+    ).toThrow(boom);
   });
 });

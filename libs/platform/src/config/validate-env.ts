@@ -39,3 +39,21 @@ export function validateEnv<T extends object>(
   }
   return instance;
 }
+
+/** Runs every config factory and reports the bad variables of all of them together. */
+export function validateAll(factories: ReadonlyArray<() => unknown>): void {
+  const problems = factories.flatMap((factory) => {
+    try {
+      factory();
+      return [];
+    } catch (err) {
+      if (err instanceof EnvValidationError) {
+        return err.problems;
+      }
+      throw err;
+    }
+  });
+  if (problems.length > 0) {
+    throw new EnvValidationError(problems);
+  }
+}
