@@ -55,4 +55,37 @@ describe('requests the API refuses before any IAM call', () => {
       { field: 'Content-Type', messages: ['Content-Type must be application/json with a JSON object body'] },
     ]);
   });
+
+  it('a refused body still gets a request id and counts in the HTTP metrics', async () => {
+    const res = await fetch(`${h.url}${CREDENTIAL_REPORT_PATH}`, {
+      method: 'POST',
+      headers: { ...json, 'x-request-id': 'bad-body-1' },
+      body: '{"hours":',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-request-id')).toBe('bad-body-1');
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /http_requests_total\{route="\/v1\/iam\/old-access-keys\/credential-report",method="POST",status="400"\} [1-9]/,
+    );
+  });
+});
+
+describe('a refused body behind API_TOKENS', () => {
+  let h: ApiHarness;
+
+  beforeAll(async () => {
+    h = await startApiOnEmulator({ env: { API_TOKENS: 'a-token-of-at-least-16-chars' } });
+  });
+  afterAll(() => h?.close());
+
+  it('is 401 first: the token is checked before the body', async () => {
+    const { status, body } = await requestJson<ErrorBody>(`${h.url}${CREDENTIAL_REPORT_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hours=1',
+    });
+    expect(status).toBe(401);
+    expect(body.code).toBe('UNAUTHORIZED');
+  });
 });

@@ -6,7 +6,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { IamModule } from '@app/iam';
 import { HttpMetricsMiddleware, IamHealthIndicator, MetricsModule } from '@app/observability';
-import { BearerTokenGuard, createValidationPipe, pinoParams, ShutdownState } from '@app/platform';
+import { BearerTokenGuard, createValidationPipe, pinoParams, RequestBodyGuard, ShutdownState } from '@app/platform';
 import { apiConfig } from './config/api.config';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
@@ -52,6 +52,7 @@ type ApiConfig = ConfigType<typeof apiConfig>;
         return new BearerTokenGuard(config.apiTokens, reflector);
       },
     },
+    { provide: APP_GUARD, useClass: RequestBodyGuard },
   ],
 })
 export class AppModule implements NestModule {

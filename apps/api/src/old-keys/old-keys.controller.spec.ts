@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { IamErrorCode, IamException, OldKeysService, type ScanResult } from '@app/iam';
-import { createValidationPipe } from '@app/platform';
+import { createValidationPipe, RequestBodyGuard } from '@app/platform';
 import { ApiExceptionFilter } from '../http/api-exception.filter';
 import { configureApp } from '../configure-app';
 import { OldKeysController } from './old-keys.controller';
@@ -53,6 +53,7 @@ describe(OldKeysController.name, () => {
         { provide: OldKeysService, useValue: oldKeys },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_GUARD, useClass: RequestBodyGuard },
       ],
     }).compile();
     app = configureApp(moduleRef.createNestApplication({ logger: false }));
