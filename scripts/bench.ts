@@ -96,6 +96,7 @@ async function main(): Promise<number> {
 
   installChildCleanup();
   const startedAt = new Date();
+  const loadAtStart = os.loadavg()[0];
   const worker = await EmulatorWorkerClient.spawn();
   const ctx: BenchContext = {
     quick,
@@ -145,7 +146,8 @@ async function main(): Promise<number> {
     if (crashes.length > 0) {
       console.error(`bench: not writing ${path.relative(process.cwd(), DOC)}, a section crashed`);
     } else {
-      writeFileSync(DOC, renderDocument({ startedAt, argv, quick, tables, targetTable, failures }));
+      const load = `${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`;
+      writeFileSync(DOC, renderDocument({ startedAt, argv, quick, tables, targetTable, failures, load }));
       process.stderr.write(`bench: wrote ${path.relative(process.cwd(), DOC)}\n`);
     }
   }
@@ -174,6 +176,8 @@ interface DocumentInput {
   tables: Table[];
   targetTable: Table;
   failures: string[];
+  /** One-minute load average: other work on the machine skews absolute times more than ratios. */
+  load: string;
 }
 
 function renderDocument(input: DocumentInput): string {
@@ -192,10 +196,14 @@ function renderDocument(input: DocumentInput): string {
     '| --- | --- |',
     `| date | ${input.startedAt.toISOString()} |`,
     `| machine | ${os.availableParallelism()} CPUs (nproc), ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 1024 ** 3)} GB RAM, ${os.platform()} ${os.release()} |`,
+    `| load average (1 min) | ${input.load} |`,
     `| Node | ${process.version} |`,
     `| command | \`${command}\` |`,
     `| revision | ${gitRevision()} |`,
     `| mode | ${input.quick ? 'quick (tiny sizes)' : 'full'} |`,
+    '',
+    '`npm run bench -- --quick` runs every section at tiny sizes (CI runs `npm run bench -- --quick --no-write`; it',
+    'writes this page only with `--write`); `--only latency,rate,report,parse,api` picks sections; `--no-write` prints only.',
     '',
     renderTable({ ...input.targetTable, title: 'Targets' }).replace(/^### /, '## '),
   ];

@@ -36,6 +36,7 @@ export type WorkerRequest =
   | { op: 'expectedOldKeys'; hours: number; includeInactive: boolean; nowMs: number }
   | { op: 'changeKeys'; count: number }
   | { op: 'expireReport' }
+  | { op: 'cpuUsage' }
   | { op: 'stop' };
 
 /** What each request answers. */
@@ -47,6 +48,8 @@ export interface WorkerResults {
   /** The users whose keys changed. */
   changeKeys: string[];
   expireReport: null;
+  /** The worker's process.cpuUsage(), in microseconds. */
+  cpuUsage: NodeJS.CpuUsage;
   stop: null;
 }
 

@@ -90,6 +90,8 @@ async function handle(request: WorkerEnvelope): Promise<WorkerResults[WorkerEnve
     case 'expireReport':
       running().expireCredentialReport();
       return null;
+    case 'cpuUsage':
+      return process.cpuUsage();
     case 'stop':
       await emulator?.stop();
       emulator = undefined;

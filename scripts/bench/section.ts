@@ -39,6 +39,8 @@ export interface Run<T> {
   peakRss: number;
   /** CPU time the bench process spent during the run, as a share of one core: near 1 means the client is CPU-bound. */
   cpuShare: number;
+  /** The same for the emulator's process. */
+  emulatorCpuShare: number;
   /** The emulator's view: requests per action, throttled, peak in flight at IAM. */
   counters: EmulatorCounters;
   /** Client-side mean duration of a successful attempt (SDK + HTTP + emulator latency). */
@@ -53,6 +55,7 @@ export async function timed<T>(ctx: BenchContext, scanner: BenchScanner, fn: () 
   scanner.recorder.reset();
   collectGarbage();
   const sampler = new MemorySampler().start();
+  const emulatorCpuBefore = await ctx.worker.request({ op: 'cpuUsage' });
   const beforeMs = Date.now();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
@@ -67,6 +70,7 @@ export async function timed<T>(ctx: BenchContext, scanner: BenchScanner, fn: () 
   const cpu = process.cpuUsage(cpuBefore);
   const afterMs = Date.now();
   sampler.stop();
+  const emulatorCpu = await ctx.worker.request({ op: 'cpuUsage' });
   const counters = await ctx.worker.request({ op: 'counters' });
   const { recorder } = scanner;
   return {
@@ -77,6 +81,8 @@ export async function timed<T>(ctx: BenchContext, scanner: BenchScanner, fn: () 
     afterMs,
     peakRss: sampler.peakRss,
     cpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
+    emulatorCpuShare:
+      (emulatorCpu.user - emulatorCpuBefore.user + emulatorCpu.system - emulatorCpuBefore.system) / 1000 / wallMs,
     counters,
     meanLatencyMs: recorder.meanOkLatencyMs,
     attempts: { ok: recorder.ok, throttled: recorder.throttled, errors: recorder.errors, okAt: [...recorder.okAt] },

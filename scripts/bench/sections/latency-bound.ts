@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { ScanQuery, ScanResult } from '@app/iam';
 import { calls, fixed, int, mb, ms, pct, sec } from '../markdown';
 import { keysOk } from '../measure';
@@ -83,7 +84,7 @@ export async function latencyBound(ctx: BenchContext, sizes: LatencyBoundSizes):
     calls(byAction),
     peak,
     fixed(run.meanLatencyMs, 1),
-    pct(run.cpuShare),
+    `${pct(run.cpuShare)} / ${pct(run.emulatorCpuShare)}`,
     mb(run.peakRss),
     check,
   ];
@@ -95,14 +96,14 @@ export async function latencyBound(ctx: BenchContext, sizes: LatencyBoundSizes):
       `Floor = (ListUsers pages + ListAccessKeys / ${concurrency}) × ${configuredMeanMs} ms (the configured mean latency); ` +
       `at the measured mean per-call latency it would be ${sec(floorAtMeasuredMs)}. ` +
       `Peak in flight: the limiter's own peak / concurrent requests the emulator saw. Mean call latency: client-side, per successful attempt (SDK + HTTP + emulator). ` +
-      `Bench CPU: the bench process's CPU time over the wall time (100% = one core busy). Peak RSS: bench process, sampled every 20 ms.`,
+      `CPU: each process's CPU time over the wall time (100% = one core busy; the machine has ${os.availableParallelism()}). Peak RSS: bench process, sampled every 20 ms.`,
     headers: [
       'run',
       'wall time',
       'IAM calls',
       'peak in flight',
       'mean call latency (ms)',
-      'bench CPU',
+      'CPU bench / emulator',
       'peak RSS',
       'keys returned / expected',
     ],

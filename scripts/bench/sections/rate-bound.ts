@@ -81,8 +81,9 @@ export async function rateBound(ctx: BenchContext, sizes: RateBoundSizes): Promi
   outcome.tables.push({
     title: 'Rate-bound: list-users scan behind a rate limit',
     note:
-      `${int(started.users)} users (a smaller account than the latency-bound one, so the run stays near a minute of ` +
-      `sustained throttling instead of ${sec((5000 / ratePerSecond) * 1000)}; the steady state is the same), all older than the threshold, ` +
+      `${int(started.users)} users, all older than the threshold: about ${Math.round(started.users / ratePerSecond)} s of sustained ` +
+      `throttling (a smaller account than the latency-bound one, which would take ${Math.round(5000 / ratePerSecond)} s at this rate; ` +
+      `the steady state is the same), ` +
       `${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call, IAM rate limit ${ratePerSecond} calls/s with a burst of ${burst} ` +
       `(one token bucket for all actions; beyond it IAM answers 400 Throttling), limiter ${concurrency}. ` +
       `Useful calls = IAM answers that were not errors; useful calls/s = useful calls / wall time. ` +
