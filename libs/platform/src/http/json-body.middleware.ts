@@ -6,7 +6,7 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 const BODY_ERROR = Symbol('bodyError');
 
-type BodyRequest = Request & { [BODY_ERROR]?: unknown };
+type BodyRequest = Request & { [BODY_ERROR]?: Error };
 
 /**
  * Parses JSON bodies before Nest's own parser does, so a wrong content type or a malformed body
@@ -18,7 +18,7 @@ export function jsonBody(limit = '16kb'): RequestHandler {
   const parse = json({ limit, strict: true });
   return (req: BodyRequest, res: Response, next: NextFunction) => {
     const defer = (err: unknown) => {
-      req[BODY_ERROR] = err;
+      req[BODY_ERROR] = err instanceof Error ? err : new Error(String(err));
       req.body = {};
       if (req.readableEnded) {
         next();
