@@ -124,6 +124,9 @@ export class BenchScanner {
    */
   async warmUp(calls = 60): Promise<void> {
     await this.iam.ping();
+    if (calls === 0) {
+      return;
+    }
     const { users } = await this.iam.listUsersPage(undefined, calls);
     const width = this.config.concurrency;
     for (let i = 0; i < users.length; i += width) {
