@@ -1,4 +1,6 @@
 export const IAM_CLOCK = Symbol('IAM_CLOCK');
+/** Overrides the AdaptiveRateGovernor the IAM client paces its calls with (one per process by default). */
+export const IAM_RATE_GOVERNOR = Symbol('IAM_RATE_GOVERNOR');
 
 export interface Clock {
   now(): Date;

@@ -8,6 +8,7 @@ export * from './iam.types';
 export * from './report/credential-report.parser';
 export * from './report/report-poll';
 export * from './report/report.constants';
+export * from './scan/adaptive-rate.governor';
 export * from './scan/concurrency-limiter';
 export * from './scan/iam-call-meter';
 export * from './scan/old-keys';

@@ -16,7 +16,9 @@ import type { ConfigType } from '@nestjs/config';
 import { Mutex } from 'async-mutex';
 import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
+import { IAM_RATE_GOVERNOR } from '../iam.constants';
 import type { AccessKeyStatus, CredentialReport, CredentialReportState, IamAccessKey, UsersPage } from '../iam.types';
+import { AdaptiveRateGovernor } from '../scan/adaptive-rate.governor';
 import { meterStorage } from '../scan/iam-call-meter';
 import { isThrottlingError, mapAwsError } from './aws-error.mapper';
 import { IAM_CALL_OBSERVER, type IamCallObserver } from './iam-call-observer';
@@ -26,17 +28,33 @@ import { IAM_CALL_OBSERVER, type IamCallObserver } from './iam-call-observer';
  * callers share it), turns SDK shapes into our types and SDK errors into IamException, and keeps
  * retrying throttled calls after the SDK's own retry budget runs dry, so a busy account slows a scan
  * down instead of failing it.
+ *
+ * Every HTTP attempt waits for a slot from one AdaptiveRateGovernor (AIMD on a client-side token
+ * bucket), so the process sends as fast as IAM answers and no faster. Chosen over the SDK's
+ * `retryMode: 'adaptive'` by measuring both on the emulator (burst 5, 10-20 ms latency, concurrency 5,
+ * useful calls per second over the whole list-users scan, as a share of the limit): at 20/s, 300 users
+ * 98-100% against 74%, 5,000 users 97% against 97%; at 100/s, 1,000 users 91% against 38%. Adaptive
+ * mode ramps up slowly (its steady state is as good), and its retry budget still runs dry.
  */
 @Injectable()
 export class IamClientProvider implements OnModuleDestroy {
   private readonly logger = new Logger(IamClientProvider.name);
   private readonly mutex = new Mutex();
   private client?: IAMClient;
+  private readonly governor: AdaptiveRateGovernor;
 
   constructor(
     @Inject(iamConfig.KEY) private readonly config: ConfigType<typeof iamConfig>,
     @Optional() @Inject(IAM_CALL_OBSERVER) private readonly observer?: IamCallObserver,
-  ) {}
+    @Optional() @Inject(IAM_RATE_GOVERNOR) governor?: AdaptiveRateGovernor,
+  ) {
+    this.governor = governor ?? new AdaptiveRateGovernor();
+  }
+
+  /** The pace shared by every IAM call of this provider; its snapshot() tells throttles, cuts and the current rate. */
+  get rateGovernor(): AdaptiveRateGovernor {
+    return this.governor;
+  }
 
   async listUsersPage(marker?: string, maxItems = 1000): Promise<UsersPage> {
     const out = await this.send('ListUsers', (c) =>
@@ -149,19 +167,23 @@ export class IamClientProvider implements OnModuleDestroy {
       options.endpoint = config.endpoint;
     }
     const client = new IAMClient(options);
-    // Runs once per HTTP attempt (inside the SDK's retry loop), so it sees the throttles the SDK hides.
+    // Runs once per HTTP attempt (inside the SDK's retry loop, which sits at finalizeRequest), so it sees the
+    // throttles the SDK hides, and every attempt, retries included, waits for its slot in the shared pace.
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const action = context.commandName?.replace(/Command$/, '') ?? 'Unknown';
         const meter = meterStorage.getStore();
         meter?.attempt(action);
+        const permit = await this.governor.acquire();
         const started = performance.now();
         try {
           const result = await next(args);
+          this.governor.record(permit, 'ok');
           this.observer?.onAttempt(action, 'ok', performance.now() - started);
           return result;
         } catch (err) {
           const throttled = isThrottlingError(err);
+          this.governor.record(permit, throttled ? 'throttled' : 'error');
           if (meter) {
             if (throttled) {
               meter.throttles++;
@@ -193,7 +215,9 @@ export class IamClientProvider implements OnModuleDestroy {
         return out;
       } catch (err) {
         this.countRetries((err as { $metadata?: { attempts?: number } }).$metadata?.attempts);
-        const waitMs = Math.min(20_000, 250 * 2 ** Math.min(round, 10)) * (0.5 + Math.random() / 2);
+        // The shared governor already spaces every attempt to what IAM allows, so this short jittered pause only
+        // spreads the retries of calls whose SDK retry budget ran dry; the deadline, not a count, ends them.
+        const waitMs = Math.min(1000, 50 * 2 ** Math.min(round, 10)) * (0.5 + Math.random() / 2);
         if (isThrottlingError(err) && Date.now() + waitMs < deadline) {
           const meter = meterStorage.getStore();
           if (meter) {
