@@ -52,6 +52,8 @@ export interface ScanStats {
   usersSeen: number;
   usersSkippedYoung: number;
   usersVanished: number;
+  /** Credential report only: users whose key ids came from the warm cache instead of ListAccessKeys. */
+  keyIdsFromCache?: number;
   callsByAction: Record<string, number>;
   throttles: number;
   retries: number;

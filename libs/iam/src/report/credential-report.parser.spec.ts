@@ -57,11 +57,18 @@ describe(parseCredentialReport.name, () => {
           userName: 'one',
           userCreationTime: new Date('2020-01-01T00:00:00Z'),
           slots: [{ slot: 1, active: true, lastRotated: new Date(hoursAgo(100)) }],
+          keySlots: [{ slot: 1, active: true, lastRotated: new Date(hoursAgo(100)) }],
+          fingerprint: `true@${Date.parse(hoursAgo(100))},false@-`,
         },
         {
           userName: 'two',
           userCreationTime: new Date('2020-01-01T00:00:00Z'),
           slots: [{ slot: 2, active: true, lastRotated: new Date(hoursAgo(200)) }],
+          keySlots: [
+            { slot: 1, active: true, lastRotated: new Date(hoursAgo(10)) },
+            { slot: 2, active: true, lastRotated: new Date(hoursAgo(200)) },
+          ],
+          fingerprint: `true@${Date.parse(hoursAgo(10))},true@${Date.parse(hoursAgo(200))}`,
         },
         {
           userName: 'both',
@@ -70,6 +77,11 @@ describe(parseCredentialReport.name, () => {
             { slot: 1, active: true, lastRotated: new Date(hoursAgo(300)) },
             { slot: 2, active: true, lastRotated: new Date(hoursAgo(50)) },
           ],
+          keySlots: [
+            { slot: 1, active: true, lastRotated: new Date(hoursAgo(300)) },
+            { slot: 2, active: true, lastRotated: new Date(hoursAgo(50)) },
+          ],
+          fingerprint: `true@${Date.parse(hoursAgo(300))},true@${Date.parse(hoursAgo(50))}`,
         },
       ],
       rootSlots: [],
@@ -124,11 +136,30 @@ describe(parseCredentialReport.name, () => {
     const result = await sut(content, criteria(1, true));
 
     expect(result.candidates).toEqual([
-      {
+      expect.objectContaining({
         userName: 'alice',
         userCreationTime: new Date('2020-01-01T00:00:00Z'),
         slots: [{ slot: 1, active, lastRotated: new Date(hoursAgo(9)) }],
-      },
+      }),
+    ]);
+  });
+
+  it('tells the visitor every user row with its fingerprint, candidates or not, root excluded', async () => {
+    const content = reportBytes([
+      { user: '<root_account>', access_key_1_active: 'true', access_key_1_last_rotated: hoursAgo(900) },
+      { user: 'old', access_key_1_active: 'false', access_key_1_last_rotated: hoursAgo(100) },
+      { user: 'young', access_key_2_active: 'true', access_key_2_last_rotated: hoursAgo(1) },
+      { user: 'no-keys' },
+    ]);
+    const visited: Array<[string, string]> = [];
+
+    const result = await sut(content, criteria(24, true), (user, fingerprint) => visited.push([user, fingerprint]));
+
+    expect(result.candidates.map((c) => c.userName)).toEqual(['old']);
+    expect(visited).toEqual([
+      ['old', `false@${Date.parse(hoursAgo(100))},false@-`],
+      ['young', `false@-,true@${Date.parse(hoursAgo(1))}`],
+      ['no-keys', 'false@-,false@-'],
     ]);
   });
 
@@ -204,11 +235,11 @@ describe(parseCredentialReport.name, () => {
     const result = await sut(content, criteria(1));
 
     expect(result.candidates).toEqual([
-      {
+      expect.objectContaining({
         userName: 'alice',
         userCreationTime: new Date('2020-01-01T00:00:00Z'),
         slots: [{ slot: 2, active: true, lastRotated: new Date('2025-01-02T03:04:05Z') }],
-      },
+      }),
     ]);
   });
 
@@ -302,10 +333,12 @@ describe(parseCredentialReport.name, () => {
 
     expect(result.usersSeen).toBe(5_000);
     expect(result.candidates).toHaveLength(50);
-    expect(result.candidates[1]).toEqual({
-      userName: 'user-100',
-      userCreationTime: new Date('2020-01-01T00:00:00Z'),
-      slots: [{ slot: 1, active: true, lastRotated: new Date(hoursAgo(1000)) }],
-    });
+    expect(result.candidates[1]).toEqual(
+      expect.objectContaining({
+        userName: 'user-100',
+        userCreationTime: new Date('2020-01-01T00:00:00Z'),
+        slots: [{ slot: 1, active: true, lastRotated: new Date(hoursAgo(1000)) }],
+      }),
+    );
   });
 });

@@ -37,7 +37,14 @@ export interface ReportCandidate {
   userName: string;
   userCreationTime: Date;
   slots: ReportKeySlot[];
+  /** Every slot that holds a key, whatever its age or status: what ListAccessKeys should find. */
+  keySlots: ReportKeySlot[];
+  /** Both slots' active and last_rotated values: equal fingerprints mean the same keys in the same states. */
+  fingerprint: string;
 }
+
+/** Told about every IAM user row (root excluded), candidate or not, with its slot fingerprint. */
+export type ReportRowVisitor = (userName: string, fingerprint: string) => void;
 
 export interface ParsedCredentialReport {
   /** IAM users with at least one old slot, in report order. */
@@ -67,6 +74,7 @@ const CHUNK_CHARS = 64 * 1024;
 export async function parseCredentialReport(
   content: Uint8Array,
   criteria: ReportCriteria,
+  visitRow?: ReportRowVisitor,
 ): Promise<ParsedCredentialReport> {
   const text = decodeReport(content);
   const result: ParsedCredentialReport = { candidates: [], rootSlots: [], usersSeen: 0, usersYoung: 0 };
@@ -86,7 +94,7 @@ export async function parseCredentialReport(
               columns = locateColumns(record);
               continue;
             }
-            readRow(record, ++row, columns, criteria, result);
+            readRow(record, ++row, columns, criteria, result, visitRow);
           }
         } catch (err) {
           rowError = err;
@@ -137,6 +145,7 @@ function readRow(
   columns: ColumnIndex,
   criteria: ReportCriteria,
   result: ParsedCredentialReport,
+  visitRow: ReportRowVisitor | undefined,
 ): void {
   const field = (column: ReportColumn) => record[columns[column]];
   const userName = field('user');
@@ -145,19 +154,28 @@ function readRow(
   }
   const userCreationTime = parseDate(field('user_creation_time'), row, 'user_creation_time');
   const slots: ReportKeySlot[] = [];
+  const keySlots: ReportKeySlot[] = [];
+  const prints: string[] = [];
   for (const slot of [1, 2] as const) {
     const lastRotated = parseDate(field(`access_key_${slot}_last_rotated`), row, `access_key_${slot}_last_rotated`);
     const active = parseBoolean(field(`access_key_${slot}_active`), row, `access_key_${slot}_active`);
-    if (lastRotated && lastRotated.getTime() <= criteria.cutoff && (active || criteria.includeInactive)) {
+    prints.push(`${active}@${lastRotated?.getTime() ?? '-'}`);
+    if (!lastRotated) {
+      continue;
+    }
+    keySlots.push({ slot, active, lastRotated });
+    if (lastRotated.getTime() <= criteria.cutoff && (active || criteria.includeInactive)) {
       slots.push({ slot, active, lastRotated });
     }
   }
+  const fingerprint = prints.join(',');
 
   if (userName === ROOT_ACCOUNT_USER) {
     result.rootSlots.push(...slots);
     return;
   }
   result.usersSeen++;
+  visitRow?.(userName, fingerprint);
   if (!userCreationTime) {
     throw malformed(`row ${row} has no user_creation_time`);
   }
@@ -165,7 +183,7 @@ function readRow(
     result.usersYoung++;
   }
   if (slots.length > 0) {
-    result.candidates.push({ userName, userCreationTime, slots });
+    result.candidates.push({ userName, userCreationTime, slots, keySlots, fingerprint });
   }
 }
 

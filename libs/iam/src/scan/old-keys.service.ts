@@ -110,6 +110,7 @@ export class OldKeysService {
             usersSeen: stats.usersSeen,
             usersSkippedYoung: stats.usersSkippedYoung,
             usersVanished: stats.usersVanished,
+            keyIdsFromCache: stats.keyIdsFromCache,
             iamCalls: stats.callsByAction,
             retries: stats.retries,
             throttles: stats.throttles,

@@ -458,4 +458,161 @@ describe(CredentialReportStrategy.name, () => {
     expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 12);
     expect(result.keys.map((k) => k.userName)).toEqual(users);
   });
+
+  describe('warm key ids', () => {
+    const inventory = q(0, true);
+    let rows: Record<string, ReportRow>;
+    let cold: Awaited<ReturnType<typeof scanAgain>>;
+
+    const publish = () => iamMock.on(GetCredentialReportCommand).resolves(report(Object.values(rows)));
+
+    /** One scan: who ListAccessKeys was asked about, and the answer as `user id status` lines. */
+    async function scanAgain(query = inventory): Promise<{ listed: string[]; keys: string[]; fromCache?: number }> {
+      iamMock.resetHistory();
+      const result = await sut.scan(query);
+      return {
+        listed: calls
+          .listKeysUsers()
+          .map((u) => u ?? '')
+          .sort(),
+        keys: result.keys.map((k) => `${k.userName} ${k.accessKeyId} ${k.status}`).sort(),
+        fromCache: result.stats.keyIdsFromCache,
+      };
+    }
+
+    beforeEach(async () => {
+      accessKeys = {
+        alice: [key('alice', 'AKIAALICE1', hoursAgo(100))],
+        bob: [key('bob', 'AKIABOB1', hoursAgo(48))],
+        carol: [key('carol', 'AKIACAROL1', hoursAgo(300)), key('carol', 'AKIACAROL2', hoursAgo(30))],
+        dave: [key('dave', 'AKIADAVE1', hoursAgo(200), 'Inactive')],
+      };
+      rows = {
+        alice: row('alice', ['true', hoursAgo(100)]),
+        bob: row('bob', ['true', hoursAgo(48)]),
+        carol: row('carol', ['true', hoursAgo(300)], ['true', hoursAgo(30)]),
+        dave: row('dave', ['false', hoursAgo(200)]),
+        erin: row('erin'),
+      };
+      publish();
+      cold = await scanAgain();
+    });
+
+    it('costs one ListAccessKeys per candidate cold, and none on the same report warm', async () => {
+      expect(cold.listed).toEqual(['alice', 'bob', 'carol', 'dave']);
+      expect(cold.fromCache).toBe(0);
+
+      const warm = await scanAgain();
+
+      expect(warm.listed).toEqual([]);
+      expect(warm.keys).toEqual(cold.keys);
+      expect(warm.fromCache).toBe(4);
+      expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 1);
+      expect(sut.keyIdCacheStats()).toEqual({ entries: 4, hits: 4, misses: 4 });
+    });
+
+    it('serves a narrower threshold from the same ids', async () => {
+      const warm = await scanAgain(q(72));
+
+      expect(warm.listed).toEqual([]);
+      expect(warm.keys).toEqual(['alice AKIAALICE1 Active', 'carol AKIACAROL1 Active']);
+    });
+
+    it('lists a user again whose key was rotated (a new date in the slot)', async () => {
+      accessKeys.alice = [key('alice', 'AKIAALICE2', hoursAgo(2))];
+      rows.alice = row('alice', ['true', hoursAgo(2)]);
+      publish();
+
+      const next = await scanAgain();
+
+      expect(next.listed).toEqual(['alice']);
+      expect(next.keys).toContain('alice AKIAALICE2 Active');
+      expect(next.keys).not.toContain('alice AKIAALICE1 Active');
+    });
+
+    it('lists a user again whose other key was deleted (the slot becomes N/A)', async () => {
+      accessKeys.carol = [accessKeys.carol[0]];
+      rows.carol = row('carol', ['true', hoursAgo(300)]);
+      publish();
+
+      const next = await scanAgain();
+
+      expect(next.listed).toEqual(['carol']);
+      expect(next.keys.filter((k) => k.startsWith('carol '))).toEqual(['carol AKIACAROL1 Active']);
+    });
+
+    it('drops a user whose only key was deleted without asking IAM about them', async () => {
+      delete accessKeys.bob;
+      rows.bob = row('bob');
+      publish();
+
+      const next = await scanAgain();
+
+      expect(next.listed).toEqual([]);
+      expect(next.keys.filter((k) => k.startsWith('bob '))).toEqual([]);
+    });
+
+    it('lists a user again who got a new key (slot 2 appears)', async () => {
+      accessKeys.bob = [...accessKeys.bob, key('bob', 'AKIABOB2', hoursAgo(5))];
+      rows.bob = row('bob', ['true', hoursAgo(48)], ['true', hoursAgo(5)]);
+      publish();
+
+      const next = await scanAgain();
+
+      expect(next.listed).toEqual(['bob']);
+      expect(next.keys.filter((k) => k.startsWith('bob '))).toEqual(['bob AKIABOB1 Active', 'bob AKIABOB2 Active']);
+    });
+
+    it('lists a user again whose key was deactivated, so status filtering never uses a stale status', async () => {
+      accessKeys.alice = [key('alice', 'AKIAALICE1', hoursAgo(100), 'Inactive')];
+      rows.alice = row('alice', ['false', hoursAgo(100)]);
+      publish();
+
+      const all = await scanAgain();
+      const activeOnly = await scanAgain(q(24));
+
+      expect(all.listed).toEqual(['alice']);
+      expect(all.keys).toContain('alice AKIAALICE1 Inactive');
+      expect(activeOnly.listed).toEqual([]);
+      expect(activeOnly.keys.filter((k) => k.startsWith('alice '))).toEqual([]);
+    });
+
+    it('forgets a user the report no longer shows', async () => {
+      delete rows.dave;
+      publish();
+      await scanAgain();
+      rows.dave = row('dave', ['false', hoursAgo(200)]);
+      publish();
+
+      const back = await scanAgain();
+
+      expect(back.listed).toEqual(['dave']);
+      expect(sut.keyIdCacheStats().entries).toBe(4);
+    });
+
+    it('does not remember keys that disagree with the report (changed since it was generated)', async () => {
+      sut = build();
+      accessKeys.alice = [key('alice', 'AKIAALICE2', hoursAgo(1))]; // the report still shows the old key
+
+      const first = await scanAgain();
+      const second = await scanAgain();
+
+      expect(first.listed).toEqual(['alice', 'bob', 'carol', 'dave']);
+      expect(first.keys.filter((k) => k.startsWith('alice '))).toEqual(['alice AKIAALICE2 Active']);
+      expect(second.listed).toEqual(['alice']);
+      expect(second.keys).toEqual(first.keys);
+    });
+
+    it('does not remember the keys of a user deleted since the report', async () => {
+      sut = build();
+      iamMock
+        .on(ListAccessKeysCommand, { UserName: 'bob' })
+        .rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
+
+      await scanAgain();
+      const second = await scanAgain();
+
+      expect(second.listed).toEqual(['bob']);
+    });
+  });
 });

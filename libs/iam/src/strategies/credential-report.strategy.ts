@@ -6,6 +6,7 @@ import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_CLOCK, type Clock } from '../iam.constants';
 import type { CredentialReport, IamAccessKey, RootAccessKey, ScanQuery, ScanResult } from '../iam.types';
 import { parseCredentialReport, type ReportCandidate } from '../report/credential-report.parser';
+import { KeyIdCache, type KeyIdCacheStats } from '../report/key-id.cache';
 import { ReportPoll } from '../report/report-poll';
 import { REPORT_POLL_SLEEP, timerSleep, type Sleep } from '../report/report.constants';
 import { ConcurrencyLimiter } from '../scan/concurrency-limiter';
@@ -18,17 +19,21 @@ export interface KeyResolution {
   keys: IamAccessKey[];
   /** Candidates deleted between the report and the lookup. */
   usersVanished: number;
+  /** Candidates answered from the key id cache, without ListAccessKeys. */
+  fromCache: number;
 }
 
 /**
  * Answers from the IAM credential report: one report (served from AWS's cache when under 4 h old)
  * replaces a ListUsers walk, and ListAccessKeys runs only for the users whose report row shows an old
  * key, because the report carries dates but no key ids. Root account keys, invisible to ListUsers,
- * come out of the same report.
+ * come out of the same report. Key ids learnt once are reused while the report shows the same slots
+ * for that user, so once warm a scan costs the report calls plus one ListAccessKeys per changed user.
  */
 @Injectable()
 export class CredentialReportStrategy implements ScanStrategy {
   readonly source = 'credential-report' as const;
+  private readonly keyIds = new KeyIdCache();
 
   constructor(
     private readonly iam: IamClientProvider,
@@ -36,6 +41,11 @@ export class CredentialReportStrategy implements ScanStrategy {
     @Inject(IAM_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(REPORT_POLL_SLEEP) private readonly sleep: Sleep = timerSleep,
   ) {}
+
+  /** How often the warm path saved a ListAccessKeys, for benchmarks and diagnostics. */
+  keyIdCacheStats(): KeyIdCacheStats {
+    return this.keyIds.stats();
+  }
 
   scan(query: ScanQuery): Promise<ScanResult> {
     const meter = new IamCallMeter();
@@ -48,7 +58,13 @@ export class CredentialReportStrategy implements ScanStrategy {
     const cutoff = cutoffFor(now, query.hours);
 
     const report = await this.fetchReport();
-    const parsed = await parseCredentialReport(report.content, { cutoff, includeInactive: query.includeInactive });
+    const sweep = this.keyIds.beginSweep();
+    const parsed = await parseCredentialReport(
+      report.content,
+      { cutoff, includeInactive: query.includeInactive },
+      (userName, fingerprint) => this.keyIds.seen(sweep, userName, fingerprint),
+    );
+    this.keyIds.endSweep(sweep);
 
     const limiter = new ConcurrencyLimiter(this.config.concurrency);
     const resolved = await this.resolveAccessKeys(parsed.candidates, limiter);
@@ -74,6 +90,7 @@ export class CredentialReportStrategy implements ScanStrategy {
         usersSeen: parsed.usersSeen,
         usersSkippedYoung: parsed.usersYoung,
         usersVanished: resolved.usersVanished,
+        keyIdsFromCache: resolved.fromCache,
         callsByAction: { ...meter.callsByAction },
         throttles: meter.throttles,
         retries: meter.retries,
@@ -126,10 +143,10 @@ export class CredentialReportStrategy implements ScanStrategy {
   }
 
   /**
-   * Finds the ids of the candidates' keys, which the report lacks. Kept apart so a warm cache can
-   * answer here later: an id learnt once stays valid while the report shows the same creation date in
-   * that user's slot. Fails fast like the live scan: after the first error, queued lookups are dropped,
-   * and the scan rejects only once the calls in flight have settled, so nothing outlives it.
+   * Finds the ids of the candidates' keys, which the report lacks: from the cache while the user's
+   * report row shows the slots they were learnt under, else from ListAccessKeys (remembered when it
+   * agrees with the report). Fails fast like the live scan: after the first error, queued lookups are
+   * dropped, and the scan rejects only once the calls in flight have settled, so nothing outlives it.
    */
   private async resolveAccessKeys(
     candidates: readonly ReportCandidate[],
@@ -137,15 +154,24 @@ export class CredentialReportStrategy implements ScanStrategy {
   ): Promise<KeyResolution> {
     let failure: { error: unknown } | undefined;
     let usersVanished = 0;
+    let fromCache = 0;
     const perUser = await Promise.all(
-      candidates.map((candidate) =>
-        limiter.run(async (): Promise<IamAccessKey[]> => {
+      candidates.map((candidate) => {
+        const cached = this.keyIds.get(candidate.userName, candidate.fingerprint);
+        if (cached) {
+          fromCache++;
+          return Promise.resolve(cached);
+        }
+        return limiter.run(async (): Promise<IamAccessKey[]> => {
           if (failure) {
             return [];
           }
           try {
-            return await this.iam.listAccessKeys(candidate.userName);
+            const keys = await this.iam.listAccessKeys(candidate.userName);
+            this.keyIds.remember(candidate.userName, candidate.fingerprint, candidate.keySlots, keys);
+            return keys;
           } catch (err) {
+            this.keyIds.forget(candidate.userName);
             if (err instanceof IamException && err.code === IamErrorCode.NoSuchEntity) {
               usersVanished++;
             } else {
@@ -153,12 +179,12 @@ export class CredentialReportStrategy implements ScanStrategy {
             }
             return [];
           }
-        }),
-      ),
+        });
+      }),
     );
     if (failure) {
       throw failure.error;
     }
-    return { keys: perUser.flat(), usersVanished };
+    return { keys: perUser.flat(), usersVanished, fromCache };
   }
 }
