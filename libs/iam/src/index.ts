@@ -6,6 +6,7 @@ export * from './iam.constants';
 export * from './iam.module';
 export * from './iam.types';
 export * from './report/credential-report.parser';
+export * from './report/key-id.cache';
 export * from './report/report-poll';
 export * from './report/report.constants';
 export * from './scan/adaptive-rate.governor';
