@@ -97,6 +97,8 @@ async function main(): Promise<number> {
   installChildCleanup();
   const startedAt = new Date();
   const loadAtStart = os.loadavg()[0];
+  // Read now: the code under test is loaded at start, and others may commit while the bench runs.
+  const revision = gitRevision();
   const worker = await EmulatorWorkerClient.spawn();
   const ctx: BenchContext = {
     quick,
@@ -147,7 +149,7 @@ async function main(): Promise<number> {
       console.error(`bench: not writing ${path.relative(process.cwd(), DOC)}, a section crashed`);
     } else {
       const load = `${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`;
-      writeFileSync(DOC, renderDocument({ startedAt, argv, quick, tables, targetTable, failures, load }));
+      writeFileSync(DOC, renderDocument({ startedAt, argv, quick, tables, targetTable, failures, load, revision }));
       process.stderr.write(`bench: wrote ${path.relative(process.cwd(), DOC)}\n`);
     }
   }
@@ -178,6 +180,8 @@ interface DocumentInput {
   failures: string[];
   /** One-minute load average: other work on the machine skews absolute times more than ratios. */
   load: string;
+  /** HEAD when the bench started and loaded the code. */
+  revision: string;
 }
 
 function renderDocument(input: DocumentInput): string {
@@ -199,7 +203,7 @@ function renderDocument(input: DocumentInput): string {
     `| load average (1 min) | ${input.load} |`,
     `| Node | ${process.version} |`,
     `| command | \`${command}\` |`,
-    `| revision | ${gitRevision()} |`,
+    `| revision | ${input.revision} (when the run started) |`,
     `| mode | ${input.quick ? 'quick (tiny sizes)' : 'full'} |`,
     '',
     '`npm run bench -- --quick` runs every section at tiny sizes (CI runs `npm run bench -- --quick --no-write`; it',

@@ -64,6 +64,7 @@ export async function parseReports(ctx: BenchContext, sizes: ParseSizes): Promis
       'candidates',
       'median',
       'best',
+      'median CPU',
       'peak heap Δ',
       'retained heap Δ',
       'peak RSS',
