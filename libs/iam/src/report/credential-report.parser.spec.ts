@@ -1,4 +1,5 @@
 import { IamErrorCode, IamException } from '../errors/iam.exception';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { HOUR_MS } from '../iam.constants';
 import { parseCredentialReport, type ReportCriteria } from './credential-report.parser';
 import { AWS_REPORT_COLUMNS, reportBytes, reportCsv, reportDate } from './testing/credential-report.builder';
@@ -339,6 +340,32 @@ describe(parseCredentialReport.name, () => {
         userCreationTime: new Date('2020-01-01T00:00:00Z'),
         slots: [{ slot: 1, active: true, lastRotated: new Date(hoursAgo(1000)) }],
       }),
+    );
+  });
+
+  it('reads exactly what csv-parse reads, quoted rows and line breaks inside quotes included, in report order', async () => {
+    const names = Array.from({ length: 60 }, (_, i) =>
+      i % 7 === 0 ? `smith,user${i}` : i % 11 === 0 ? `quote"d${i}` : `svc-${String(i).padStart(3, '0')}`,
+    );
+    const rows = names.map((user, i) => ({
+      user,
+      access_key_1_active: i % 2 === 0 ? 'true' : 'TRUE',
+      access_key_1_last_rotated: reportDate(new Date(NOW - (i + 1) * 10 * HOUR_MS)),
+    }));
+    // A quoted field spanning a line break, as RFC 4180 allows, in a column the parser does not read.
+    const csv = reportCsv(rows).replace(
+      ',arn:aws:iam::123456789012:user/svc-005,',
+      ',"arn:aws:iam::123456789012:user/\nsvc-005",',
+    );
+    expect(csv).toContain('"arn:aws:iam::123456789012:user/\nsvc-005"');
+
+    const result = await sut(new TextEncoder().encode(csv), criteria(0));
+
+    const reference = parseCsv<string[]>(csv, { skip_empty_lines: true }).slice(1);
+    expect(result.usersSeen).toBe(reference.length);
+    expect(result.candidates.map((c) => c.userName)).toEqual(reference.map((r) => r[0]));
+    expect(result.candidates.map((c) => c.slots[0].lastRotated.getTime())).toEqual(
+      reference.map((r) => Date.parse(r[AWS_REPORT_COLUMNS.indexOf('access_key_1_last_rotated')])),
     );
   });
 });
