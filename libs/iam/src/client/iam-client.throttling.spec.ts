@@ -16,20 +16,14 @@ import { AdaptiveRateGovernor } from '../scan/adaptive-rate.governor';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { ListUsersStrategy } from '../strategies/list-users.strategy';
 import { IamClientProvider } from './iam-client.provider';
+import { testIamConfig } from '../testing/iam-config.fixture';
 
-const baseConfig: IamConfig = {
-  region: 'us-east-1',
-  endpoint: undefined,
-  maxAttempts: 1,
+const baseConfig: IamConfig = testIamConfig({
   requestTimeoutMs: 5000,
-  connectionTimeoutMs: 1000,
   maxSockets: 20,
   concurrency: 10,
   throttleMaxWaitMs: 60_000,
-  reportMaxWaitMs: 1000,
-  reportPollIntervalMs: 100,
-  scanCacheTtlMs: 0,
-};
+});
 
 const throttling = (attempts: number) =>
   new IAMServiceException({

@@ -361,7 +361,7 @@ describe(parseCredentialReport.name, () => {
 
     const result = await sut(new TextEncoder().encode(csv), criteria(0));
 
-    const reference = parseCsv<string[]>(csv, { skip_empty_lines: true }).slice(1);
+    const reference: string[][] = parseCsv(csv, { skip_empty_lines: true }).slice(1);
     expect(result.usersSeen).toBe(reference.length);
     expect(result.candidates.map((c) => c.userName)).toEqual(reference.map((r) => r[0]));
     expect(result.candidates.map((c) => c.slots[0].lastRotated.getTime())).toEqual(

@@ -176,7 +176,7 @@ function countQuotes(text: string, from: number, to: number): number {
 function parseQuoted(chunks: string, expected: number): string[][] {
   let records: string[][];
   try {
-    records = parseCsv<string[]>(chunks, { skip_empty_lines: true, relax_column_count: true });
+    records = parseCsv(chunks, { skip_empty_lines: true, relax_column_count: true });
   } catch (err) {
     if (err instanceof CsvError) {
       throw malformed(`it is not valid CSV (${err.code})`, err);
@@ -214,10 +214,13 @@ function readRow(
   result: ParsedCredentialReport,
   visitRow: ReportRowVisitor | undefined,
 ): void {
-  const userName = record[columns.user];
-  if (!userName) {
+  const field = record[columns.user];
+  if (!field) {
     throw malformed(`row ${row} has no user`);
   }
+  // A field split from the report can be a slice that keeps the whole report text alive; names we hand out
+  // (to the answer, to the key-id cache) must own their characters, or memory follows the report.
+  const userName = ownString(field);
   // Plain numbers first: most rows are not candidates, and allocating slot objects for them showed in profiles.
   const rotated1 = dateMs(record[columns.access_key_1_last_rotated], row, 'access_key_1_last_rotated');
   const rotated2 = dateMs(record[columns.access_key_2_last_rotated], row, 'access_key_2_last_rotated');
@@ -285,6 +288,10 @@ function dateMs(value: string, row: number, column: string): number | undefined 
     throw malformed(`row ${row} has an invalid ${column}`);
   }
   return parseDate(value, row, column)?.getTime();
+}
+
+function ownString(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
 }
 
 /** A date, or undefined where AWS says the value does not apply (N/A, not_supported, no_information). */

@@ -23,6 +23,7 @@ import type { ScanQuery } from '../iam.types';
 import { reportBytes, reportCsv, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { CredentialReportStrategy } from './credential-report.strategy';
+import { testIamConfig } from '../testing/iam-config.fixture';
 
 const iamMock = mockClient(IAMClient);
 
@@ -30,19 +31,7 @@ const NOW = Date.parse('2026-03-01T12:00:00Z');
 const GENERATED = new Date(NOW - 2 * HOUR_MS);
 const hoursAgo = (h: number) => new Date(NOW - h * HOUR_MS);
 
-const baseConfig: IamConfig = {
-  region: 'us-east-1',
-  endpoint: undefined,
-  maxAttempts: 1,
-  requestTimeoutMs: 1000,
-  connectionTimeoutMs: 1000,
-  maxSockets: 10,
-  concurrency: 3,
-  throttleMaxWaitMs: 0,
-  reportMaxWaitMs: 1000,
-  reportPollIntervalMs: 100,
-  scanCacheTtlMs: 0,
-};
+const baseConfig: IamConfig = testIamConfig();
 
 const q = (hours: number, includeInactive = false): ScanQuery => ({ hours, includeInactive });
 

@@ -17,25 +17,14 @@ import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { HOUR_MS, type Clock } from '../iam.constants';
 import type { ScanQuery, ScanResult } from '../iam.types';
 import { ListUsersStrategy } from './list-users.strategy';
+import { testIamConfig } from '../testing/iam-config.fixture';
 
 const iamMock = mockClient(IAMClient);
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW - h * HOUR_MS);
 
-const baseConfig: IamConfig = {
-  region: 'us-east-1',
-  endpoint: undefined,
-  maxAttempts: 1,
-  requestTimeoutMs: 1000,
-  connectionTimeoutMs: 1000,
-  maxSockets: 10,
-  concurrency: 3,
-  throttleMaxWaitMs: 0,
-  reportMaxWaitMs: 1000,
-  reportPollIntervalMs: 100,
-  scanCacheTtlMs: 0,
-};
+const baseConfig: IamConfig = testIamConfig();
 
 const q = (hours: number, includeInactive = false): ScanQuery => ({ hours, includeInactive });
 

@@ -16,6 +16,7 @@ import type { ScanQuery } from '../iam.types';
 import { reportBytes, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
 import { CredentialReportStrategy } from './credential-report.strategy';
 import { ListUsersStrategy } from './list-users.strategy';
+import { testIamConfig } from '../testing/iam-config.fixture';
 
 const iamMock = mockClient(IAMClient);
 
@@ -126,19 +127,7 @@ function expectedIds(query: ScanQuery): string[] {
     .map((k) => k.id);
 }
 
-const config: IamConfig = {
-  region: 'us-east-1',
-  endpoint: undefined,
-  maxAttempts: 1,
-  requestTimeoutMs: 1000,
-  connectionTimeoutMs: 1000,
-  maxSockets: 10,
-  concurrency: 2,
-  throttleMaxWaitMs: 0,
-  reportMaxWaitMs: 1000,
-  reportPollIntervalMs: 100,
-  scanCacheTtlMs: 0,
-};
+const config: IamConfig = testIamConfig({ concurrency: 2 });
 
 const QUERIES: ScanQuery[] = [0, 1, 24, 100, 1000, 5000, 100_000].flatMap((hours) => [
   { hours, includeInactive: false },
