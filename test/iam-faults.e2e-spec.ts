@@ -14,14 +14,14 @@ describe('IAM faults and costs, exact per-request scans', () => {
   const q720: KeyQuery = { hours: 720, includeInactive: false };
   let h: ApiHarness;
 
-  beforeAll(async () => {
+  // A fresh app per test: the warm key-id cache would otherwise answer later tests without ListAccessKeys.
+  beforeEach(async () => {
     h = await startApiOnEmulator({
       emulator: { account },
       env: { ...EXACT_SCANS, IAM_CONCURRENCY: '10', REPORT_MAX_WAIT_MS: '300' },
     });
   });
-  afterAll(() => h?.close());
-  beforeEach(() => h.emulator.resetCounters());
+  afterEach(() => h?.close());
 
   it('list-users calls ListAccessKeys only for users at least as old as the threshold', async () => {
     for (const q of [q720, { hours: 8760, includeInactive: true }]) {
@@ -78,9 +78,12 @@ describe('IAM faults and costs, exact per-request scans', () => {
           message: "IAM denied ListAccessKeys to the service's credentials",
           action: 'ListAccessKeys',
         });
-        // The calls already started when the first denial came back (IAM_CONCURRENCY of them) and no more.
-        expect(h.emulator.counters.requests.ListAccessKeys).toBe(10);
-        expect(h.emulator.counters.errors).toEqual({ AccessDenied: 10 });
+        // Only the calls already started when the first denial came back (at most IAM_CONCURRENCY), no more;
+        // how many had started depends on how fast the first sockets connected.
+        const denied = h.emulator.counters.requests.ListAccessKeys;
+        expect(denied).toBeGreaterThanOrEqual(1);
+        expect(denied).toBeLessThanOrEqual(10);
+        expect(h.emulator.counters.errors).toEqual({ AccessDenied: denied });
       } finally {
         h.emulator.faults.accessDenied.clear();
       }
@@ -139,7 +142,7 @@ describe('IAM faults and costs, exact per-request scans', () => {
     expect(status).toBe(200);
     expect(keyRows(body)).toEqual(expectedRows(account, q720, seededAt));
     expect(h.emulator.counters.requests).toEqual({
-      GenerateCredentialReport: 3,
+      GenerateCredentialReport: 4, // two 503s retried by the SDK, then STARTED, then COMPLETE after one poll
       GetCredentialReport: 1,
       ListAccessKeys: candidateUsers(account, q720, seededAt).length,
     });
@@ -164,17 +167,15 @@ describe('users deleted while a scan runs (vanishingUsers)', () => {
 
   it('credential-report loses only the vanished users’ keys when the report still lists them', async () => {
     expect(owners.length).toBeGreaterThan(6);
-    const baseline = await askOldKeys(h.url, 'credential-report', q);
-    expect(keyRows(baseline.body)).toEqual(original);
-
+    // The first scan of this app: its key-id cache is cold, so every candidate costs a ListAccessKeys call. (A warm
+    // cache serves ids while the report shows the same slots, as the warm-report spec checks.)
     const gone = owners.slice(0, 3);
     gone.forEach((name) => h.emulator.faults.vanishingUsers.add(name));
-    h.emulator.resetCounters();
     const { status, body } = await askOldKeys(h.url, 'credential-report', q);
     expect(status).toBe(200);
     expect(keyRows(body)).toEqual(without(gone));
     expect(h.emulator.counters.requests).toEqual({
-      GenerateCredentialReport: 1,
+      GenerateCredentialReport: 2, // STARTED, then COMPLETE after one poll
       GetCredentialReport: 1,
       ListAccessKeys: owners.length, // the report is a snapshot: the vanished users are still candidates
     });

@@ -157,6 +157,8 @@ export class IamClientProvider implements OnModuleDestroy {
       region: config.region,
       maxAttempts: config.maxAttempts,
       retryMode: 'standard',
+      // Resolve each command class's middleware stack once, not per call: a scan sends thousands of the same command.
+      cacheMiddleware: true,
       requestHandler: new NodeHttpHandler({
         requestTimeout: config.requestTimeoutMs,
         connectionTimeout: config.connectionTimeoutMs,
