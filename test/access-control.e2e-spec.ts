@@ -124,3 +124,29 @@ describe('per-client rate limit (RATE_LIMIT_PER_MINUTE=3)', () => {
     }
   });
 });
+
+describe('the rate limit behind a proxy (TRUST_PROXY)', () => {
+  const listUsers = (url: string, forwardedFor: string) =>
+    fetch(`${url}/v1/iam/old-access-keys/list-users?hours=24`, { headers: { 'x-forwarded-for': forwardedFor } });
+
+  it('counts each forwarded client apart when the proxy is trusted', async () => {
+    const h = await startApiOnEmulator({ env: { RATE_LIMIT_PER_MINUTE: '1', TRUST_PROXY: '1' } });
+    try {
+      expect((await listUsers(h.url, '203.0.113.1')).status).toBe(200);
+      expect((await listUsers(h.url, '203.0.113.2')).status).toBe(200);
+      expect((await listUsers(h.url, '203.0.113.1')).status).toBe(429);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('ignores X-Forwarded-For by default, so a client cannot dodge its limit by inventing addresses', async () => {
+    const h = await startApiOnEmulator({ env: { RATE_LIMIT_PER_MINUTE: '1' } });
+    try {
+      expect((await listUsers(h.url, '203.0.113.1')).status).toBe(200);
+      expect((await listUsers(h.url, '203.0.113.2')).status).toBe(429);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -2,10 +2,13 @@ import { INestApplication, VersioningType } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { jsonBody } from '@app/platform';
+import type { Express } from 'express';
+import { apiConfig, type ApiConfig } from './config/api.config';
 
 /** All app-wide setup in one place, so main.ts and every e2e test run the same app. */
 export function configureApp(app: INestApplication): INestApplication {
   useJsonLoggerIfPresent(app);
+  trustProxiesIfConfigured(app);
   app.use(jsonBody());
   app.enableVersioning({ type: VersioningType.URI });
 
@@ -27,6 +30,16 @@ export function configureApp(app: INestApplication): INestApplication {
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
   });
   return app;
+}
+
+function trustProxiesIfConfigured(app: INestApplication): void {
+  let config: ApiConfig | undefined;
+  try {
+    config = app.get<ApiConfig>(apiConfig.KEY);
+  } catch {
+    return; // slim test modules without the API config
+  }
+  (app.getHttpAdapter().getInstance() as Express).set('trust proxy', config.trustProxy);
 }
 
 function useJsonLoggerIfPresent(app: INestApplication): void {

@@ -19,6 +19,7 @@ describe('api configuration', () => {
       apiTokens: [],
       rateLimitPerMinute: 120,
       readinessCacheMs: 10_000,
+      trustProxy: false,
     });
   });
 
@@ -57,5 +58,27 @@ describe('api configuration', () => {
       AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:2',
     };
     expect(iamConfig().endpoint).toBe('http://127.0.0.1:2');
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['1', 1],
+    ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
+  ])('reads %p as %p', (raw, trustProxy) => {
+    process.env = { PATH: saved.PATH, ...(raw === undefined ? {} : { TRUST_PROXY: raw }) };
+    expect(apiConfig().trustProxy).toEqual(trustProxy);
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    process.env = { PATH: saved.PATH, TRUST_PROXY: 'all the proxies!' };
+    expect(() => apiConfig()).toThrow(/TRUST_PROXY .*must be false, a hop count/);
   });
 });

@@ -57,6 +57,15 @@ export class ApiEnv {
   @Min(0)
   @Max(300)
   READINESS_CACHE_SECONDS: number = 10;
+
+  /**
+   * Which proxies' X-Forwarded-For to believe, so the per-client rate limit and the logs see the real client:
+   * `false` (none), a hop count (`1` behind one ingress), or addresses/subnets (`10.0.0.0/8, loopback`).
+   */
+  @Matches(/^(false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be false, a hop count, or a comma-separated list of addresses or subnets',
+  })
+  TRUST_PROXY: string = 'false';
 }
 
 export interface ApiConfig {
@@ -68,6 +77,8 @@ export interface ApiConfig {
   apiTokens: string[];
   rateLimitPerMinute: number;
   readinessCacheMs: number;
+  /** Express's `trust proxy` setting. */
+  trustProxy: boolean | number | string;
 }
 
 export const apiConfig = registerAs('api', (): ApiConfig => {
@@ -81,5 +92,7 @@ export const apiConfig = registerAs('api', (): ApiConfig => {
     apiTokens: env.API_TOKENS ?? [],
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     readinessCacheMs: env.READINESS_CACHE_SECONDS * 1000,
+    trustProxy:
+      env.TRUST_PROXY === 'false' ? false : /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY,
   };
 });
