@@ -3,6 +3,7 @@ import { IamClientProvider } from '@app/iam';
 import { askOldKeys, keyRows } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { expectedRows, wholeSecondNow } from './support/expected-keys';
+import { scrapeMetrics, seriesValue } from './support/prometheus-text';
 
 const seededAt = wholeSecondNow();
 const account = seedAccount({ seed: 21, users: 300, now: seededAt });
@@ -38,6 +39,12 @@ describe('scanning an account behind an IAM rate limit', () => {
     const governor = h.app.get(IamClientProvider).rateGovernor.snapshot();
     expect(governor.throttled).toBe(throttled);
     expect(governor.ratePerSecond).toBeLessThan(Infinity);
+
+    // /metrics shows the same pace and cuts.
+    const m = await scrapeMetrics(h.url);
+    expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(governor.ratePerSecond);
+    expect(seriesValue(m, 'iam_rate_governor_decreases')).toBe(governor.decreases);
+    expect(governor.decreases).toBeGreaterThan(0);
   });
 
   it('answers the same from the credential report under the same limit', async () => {

@@ -3,6 +3,7 @@ import { seedAccount, type EmulatedUser } from '@app/iam-emulator';
 import { askOldKeys, keyRows, type KeyQuery } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { candidateUsers, expectedRows, wholeSecondNow } from './support/expected-keys';
+import { scrapeMetrics, seriesValue } from './support/prometheus-text';
 
 const HOUR_MS = 3_600_000;
 const ALL_KEYS: KeyQuery = { hours: 0, includeInactive: true };
@@ -45,6 +46,8 @@ describe('credential report with warm key ids (SCAN_CACHE_TTL_SECONDS=0)', () =>
     expect(warm).toEqual(cold);
     expect(listAccessKeysCalls()).toBe(0);
     expect(h.emulator.counters.requests.GetCredentialReport).toBe(1);
+    const metrics = await scrapeMetrics(h.url);
+    expect(seriesValue(metrics, 'credential_report_key_ids_from_cache_total')).toBe(owners.length);
 
     // One user of each kind of change; the report shows them only once it is generated again.
     const users = account.listUsers();

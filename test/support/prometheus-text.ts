@@ -22,7 +22,8 @@ export function parsePrometheus(text: string): PromSample[] {
     for (const l of (m[2] ?? '').matchAll(LABEL)) {
       labels[l[1]] = l[2];
     }
-    samples.push({ name: m[1], labels, value: Number(m[3]) });
+    const raw = m[3];
+    samples.push({ name: m[1], labels, value: raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw) });
   }
   return samples;
 }

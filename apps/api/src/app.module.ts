@@ -5,7 +5,12 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { IamModule } from '@app/iam';
-import { HttpMetricsMiddleware, IamHealthIndicator, MetricsModule } from '@app/observability';
+import {
+  HttpMetricsMiddleware,
+  IamHealthIndicator,
+  MetricsModule,
+  RateGovernorMetricsBinder,
+} from '@app/observability';
 import { BearerTokenGuard, createValidationPipe, pinoParams, RequestBodyGuard, ShutdownState } from '@app/platform';
 import { apiConfig } from './config/api.config';
 import { HealthController } from './health/health.controller';
@@ -39,6 +44,7 @@ type ApiConfig = ConfigType<typeof apiConfig>;
   providers: [
     ShutdownState,
     IamHealthIndicator,
+    RateGovernorMetricsBinder,
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     { provide: APP_GUARD, useClass: ThrottlerGuard },

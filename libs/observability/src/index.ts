@@ -2,3 +2,4 @@ export * from './health/iam.health';
 export * from './metrics/http-metrics.middleware';
 export * from './metrics/metrics.module';
 export * from './metrics/metrics.service';
+export * from './metrics/rate-governor-metrics.binder';

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { IamCallObserver, IamCallOutcome, ScanObserver, ScanResult, ScanSource } from '@app/iam';
+import type {
+  IamCallObserver,
+  IamCallOutcome,
+  RateGovernorSnapshot,
+  ScanObserver,
+  ScanResult,
+  ScanSource,
+} from '@app/iam';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const DAY_H = 24;
@@ -78,8 +85,44 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     registers: [this.registry],
   });
 
+  private readonly keyIdsFromCache = new Counter({
+    name: 'credential_report_key_ids_from_cache_total',
+    help: 'Users whose access key ids a credential report scan took from the warm cache instead of ListAccessKeys',
+    registers: [this.registry],
+  });
+
+  /** Read at scrape time; set by the app once the IAM client exists (it depends on this service, not the reverse). */
+  private governor?: () => RateGovernorSnapshot;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const snapshot = () => this.governor?.();
+    const fromGovernor: Array<[string, string, (s: RateGovernorSnapshot) => number]> = [
+      [
+        'iam_rate_governor_calls_per_second',
+        'Pace the adaptive rate governor allows now (+Inf until IAM first throttles)',
+        (s) => s.ratePerSecond,
+      ],
+      ['iam_rate_governor_decreases', 'Times IAM throttling lowered the pace', (s) => s.decreases],
+      ['iam_rate_governor_waiting', 'IAM attempts waiting for the pace now', (s) => s.waiting],
+    ];
+    for (const [name, help, read] of fromGovernor) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const current = snapshot();
+          if (current) {
+            this.set(read(current));
+          }
+        },
+      });
+    }
+  }
+
+  watchRateGovernor(snapshot: () => RateGovernorSnapshot): void {
+    this.governor = snapshot;
   }
 
   observeHttp(route: string, method: string, status: number, seconds: number): void {
@@ -113,6 +156,7 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     }
     if (source === 'credential-report') {
       this.rootKeysFound.set(result.rootKeys.length);
+      this.keyIdsFromCache.inc(result.stats.keyIdsFromCache ?? 0);
     }
   }
 
