@@ -50,7 +50,8 @@ function keyColumns(key: EmulatedAccessKey | undefined): string[] {
 }
 
 /** RFC 4180 quoting; IAM user names may hold commas, and so may the ARNs built from them. */
-function csvField(value: string): string {
+/** One CSV field, quoted only when it holds a quote, a comma or a line break (as AWS writes user names). */
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -109,20 +109,7 @@ export class EmailRenderer {
     const intro =
       `These keys are at least ${days(this.ctx.policy.warnAgeDays)} old and their IAM users carry no valid owner ` +
       'address, so nobody else was told. Rotate them or tag their users with an owner.';
-    const owner: Column = {
-      title: 'Owner tag',
-      cell: (k) => html`${ownerText(owners.get(k.userName))}`,
-      text: (k) => `Owner tag: ${ownerText(owners.get(k.userName))}`,
-    };
-    const columns = [
-      this.col.user,
-      this.col.key,
-      this.col.age,
-      this.col.status,
-      owner,
-      this.col.expires,
-      this.col.action,
-    ];
+    const columns = this.columnsWithOwner('Owner tag', owners);
     return this.compose(this.prefixed(subject), 'Access keys without an owner', intro, unowned, columns, '');
   }
 
@@ -135,21 +122,18 @@ export class EmailRenderer {
       `${input.keysSeen} key${input.keysSeen === 1 ? '' : 's'} seen on ${input.usersSeen} user${input.usersSeen === 1 ? '' : 's'}; ` +
       `${input.keys.length} past ${days(this.ctx.policy.warnAgeDays)}: ${expired} expired (past ${days(this.ctx.policy.expireAgeDays)}), ` +
       `${warning} warned, ${unowned} without a valid owner. Oldest first.`;
-    const owner: Column = {
-      title: 'Owner',
-      cell: (k) => html`${ownerText(input.owners.get(k.userName))}`,
-      text: (k) => `Owner: ${ownerText(input.owners.get(k.userName))}`,
-    };
-    const columns = [
-      this.col.user,
-      this.col.key,
-      this.col.age,
-      this.col.status,
-      owner,
-      this.col.expires,
-      this.col.action,
-    ];
+    const columns = this.columnsWithOwner('Owner', input.owners);
     return this.compose(this.prefixed(subject), 'Daily access key digest', intro, input.keys, columns, '');
+  }
+
+  /** The security team's tables: every key column, with who owns the key (or why nobody does) before the expiry. */
+  private columnsWithOwner(title: string, owners: ReadonlyMap<string, OwnerResolution>): Column[] {
+    const owner: Column = {
+      title,
+      cell: (k) => html`${ownerText(owners.get(k.userName))}`,
+      text: (k) => `${title}: ${ownerText(owners.get(k.userName))}`,
+    };
+    return [this.col.user, this.col.key, this.col.age, this.col.status, owner, this.col.expires, this.col.action];
   }
 
   private prefixed(subject: string): string {

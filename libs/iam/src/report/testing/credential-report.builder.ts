@@ -1,35 +1,14 @@
 /** Builds credential report CSV for specs, in the column order and value style AWS uses. */
+import { CREDENTIAL_REPORT_COLUMNS, csvField, formatReportDate } from '@app/iam-emulator';
 
-export const AWS_REPORT_COLUMNS = [
-  'user',
-  'arn',
-  'user_creation_time',
-  'password_enabled',
-  'password_last_used',
-  'password_last_changed',
-  'password_next_rotation',
-  'mfa_active',
-  'access_key_1_active',
-  'access_key_1_last_rotated',
-  'access_key_1_last_used_date',
-  'access_key_1_last_used_region',
-  'access_key_1_last_used_service',
-  'access_key_2_active',
-  'access_key_2_last_rotated',
-  'access_key_2_last_used_date',
-  'access_key_2_last_used_region',
-  'access_key_2_last_used_service',
-  'cert_1_active',
-  'cert_1_last_rotated',
-  'cert_2_active',
-  'cert_2_last_rotated',
-] as const;
+// The emulator encodes AWS's report format once; specs here build their rows in the same columns and quoting.
+export const AWS_REPORT_COLUMNS = CREDENTIAL_REPORT_COLUMNS;
 
 export type ReportRow = Partial<Record<(typeof AWS_REPORT_COLUMNS)[number], string>> & { user: string };
 
 /** The date format of the report: second precision, `+00:00` offset. */
 export function reportDate(date: Date | string): string {
-  return new Date(date).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+  return formatReportDate(new Date(date));
 }
 
 const ROW_DEFAULTS: Omit<ReportRow, 'user'> = {
@@ -70,8 +49,4 @@ export function reportCsv(rows: ReportRow[], columns: readonly string[] = AWS_RE
 
 export function reportBytes(rows: ReportRow[], columns?: readonly string[]): Uint8Array {
   return new TextEncoder().encode(reportCsv(rows, columns));
-}
-
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
