@@ -334,6 +334,12 @@ describe(IamEmulator.name, () => {
 
       expect(sut.counters.peakInFlight).toBe(8);
       expect(sut.counters.inFlight).toBe(0);
+      const { latency } = sut.counters;
+      expect(latency.answered).toBe(8);
+      expect(latency.drawnMs).toBeGreaterThanOrEqual(8 * 40);
+      expect(latency.drawnMs).toBeLessThanOrEqual(8 * 60);
+      // Held from arrival to answer; a Node timer can fire a little early on a busy loop, never by 3 ms.
+      expect(latency.deliveredMs).toBeGreaterThan(latency.drawnMs - 8 * 3);
       sut.resetCounters();
       expect(sut.counters).toEqual({
         requests: {},
@@ -343,6 +349,7 @@ describe(IamEmulator.name, () => {
         totalErrors: 0,
         inFlight: 0,
         peakInFlight: 0,
+        latency: { answered: 0, drawnMs: 0, deliveredMs: 0 },
       });
     });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { EmulatedLatency, emptyLatencyTotals } from './emulated-latency';
 import { CredentialReportGenerator, DEFAULT_REPORT_TTL_MS } from './credential-report.generator';
 import { IamActionHandler } from './iam-actions.handler';
 import { IamAccount } from './iam-account.model';
@@ -24,6 +24,7 @@ function emptyCounters(inFlight = 0): EmulatorCounters {
     totalErrors: 0,
     inFlight,
     peakInFlight: inFlight,
+    latency: emptyLatencyTotals(),
   };
 }
 
@@ -63,7 +64,7 @@ export class IamEmulator {
   private readonly handler: IamActionHandler;
   private readonly iamBucket?: TokenBucket;
   private readonly sesBucket?: TokenBucket;
-  private readonly jitter: SeededRandom;
+  private readonly latency: EmulatedLatency;
   private stopping = new AbortController();
   private server?: Server;
   private baseUrl?: string;
@@ -91,7 +92,7 @@ export class IamEmulator {
     });
     this.iamBucket = options.rateLimit ? new TokenBucket(options.rateLimit) : undefined;
     this.sesBucket = options.sesRateLimit ? new TokenBucket(options.sesRateLimit) : undefined;
-    this.jitter = new SeededRandom(options.seed ?? 1);
+    this.latency = new EmulatedLatency(options.latencyMs, new SeededRandom(options.seed ?? 1));
   }
 
   /** A live view; use resetCounters() between phases of a test. */
@@ -173,22 +174,28 @@ export class IamEmulator {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = performance.now();
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://emulator');
     if (url.pathname.startsWith(ADMIN_PREFIX)) {
       this.admin(req.method ?? 'GET', url.pathname.slice(ADMIN_PREFIX.length), res);
     } else if (url.pathname === SES_SEND_EMAIL_PATH && req.method === 'POST') {
-      await this.sendEmail(req, body, res);
+      await this.sendEmail(req, body, res, arrivedAt);
     } else if (url.pathname === '/') {
       const params = new URLSearchParams(body);
       url.searchParams.forEach((value, name) => params.append(name, value));
-      await this.iam(req, params, res);
+      await this.iam(req, params, res, arrivedAt);
     } else {
       this.json(res, 404, { message: `No route for ${req.method} ${url.pathname}` }, 'UnknownOperationException');
     }
   }
 
-  private async iam(req: IncomingMessage, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  private async iam(
+    req: IncomingMessage,
+    params: URLSearchParams,
+    res: ServerResponse,
+    arrivedAt: number,
+  ): Promise<void> {
     const action = params.get('Action') ?? 'Unknown';
     const counters = this.countersState;
     const requestId = randomUUID();
@@ -198,7 +205,8 @@ export class IamEmulator {
     counters.peakInFlight = Math.max(counters.peakInFlight, counters.inFlight);
     try {
       const throttled = this.iamBucket ? !this.iamBucket.tryTake() : false;
-      await this.delay();
+      const latencyMs = this.latency.draw();
+      await this.latency.hold(arrivedAt, latencyMs, this.stopping.signal);
       let xml: string;
       let status = 200;
       try {
@@ -217,6 +225,7 @@ export class IamEmulator {
       }
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
       res.end(xml);
+      this.latency.answered(arrivedAt, latencyMs, counters.latency);
     } finally {
       counters.inFlight--;
       if (counters !== this.countersState) {
@@ -252,10 +261,10 @@ export class IamEmulator {
     return this.handler.handle(action, params);
   }
 
-  private async sendEmail(req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
+  private async sendEmail(req: IncomingMessage, body: string, res: ServerResponse, arrivedAt: number): Promise<void> {
     const counters = this.countersState;
     bump(counters.requests, 'SendEmail');
-    await this.delay();
+    await this.latency.hold(arrivedAt, this.latency.draw(), this.stopping.signal);
     try {
       if (this.options.requireAuth !== false && !req.headers.authorization) {
         throw new SesError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
@@ -312,15 +321,5 @@ export class IamEmulator {
     }
     res.writeHead(status, headers);
     res.end(JSON.stringify(body));
-  }
-
-  private async delay(): Promise<void> {
-    const { latencyMs } = this.options;
-    const ms = Array.isArray(latencyMs)
-      ? latencyMs[0] + this.jitter.float() * (latencyMs[1] - latencyMs[0])
-      : (latencyMs ?? 0);
-    if (ms > 0) {
-      await sleep(ms, undefined, { signal: this.stopping.signal });
-    }
   }
 }

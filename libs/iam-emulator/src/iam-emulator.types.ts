@@ -1,3 +1,4 @@
+import type { LatencyTotals } from './emulated-latency';
 import type { IamAccount } from './iam-account.model';
 import type { RateLimit } from './token-bucket';
 
@@ -56,4 +57,6 @@ export interface EmulatorCounters {
   /** IAM requests currently being answered (including their latency). */
   inFlight: number;
   peakInFlight: number;
+  /** The emulated latency of IAM requests: as drawn from latencyMs and as delivered (arrival to answer). */
+  latency: LatencyTotals;
 }

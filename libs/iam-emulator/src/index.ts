@@ -1,4 +1,5 @@
 export * from './credential-report.csv';
+export * from './emulated-latency';
 export * from './credential-report.generator';
 export * from './expected-old-keys';
 export * from './iam-account.model';
