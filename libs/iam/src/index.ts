@@ -14,6 +14,7 @@ export * from './scan/concurrency-limiter';
 export * from './scan/iam-call-meter';
 export * from './scan/old-keys';
 export * from './scan/old-keys.service';
+export * from './scan/request-slots';
 export * from './strategies/credential-report.strategy';
 export * from './strategies/list-users.strategy';
 export * from './strategies/scan-strategy.interface';

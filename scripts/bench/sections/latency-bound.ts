@@ -78,12 +78,17 @@ export async function latencyBound(ctx: BenchContext, sizes: LatencyBoundSizes):
   const vsFloor = limited.wallMs / floorMs;
   const speedUp = sequential.wallMs / limited.wallMs;
 
+  const iamLatency = (run: Run<unknown>) => {
+    const { answered, drawnMs, deliveredMs } = run.counters.latency;
+    return answered > 0 ? `${fixed(drawnMs / answered, 2)} / ${fixed(deliveredMs / answered, 2)}` : 'n/a';
+  };
   const row = (name: string, run: Run<unknown>, byAction: Record<string, number>, peak: string, check: string) => [
     name,
     sec(run.wallMs),
     calls(byAction),
     peak,
-    fixed(run.meanLatencyMs, 1),
+    iamLatency(run),
+    fixed(run.meanLatencyMs, 2),
     `${pct(run.cpuShare)} / ${pct(run.emulatorCpuShare)}`,
     mb(run.peakRss),
     check,
@@ -94,15 +99,18 @@ export async function latencyBound(ctx: BenchContext, sizes: LatencyBoundSizes):
       `${int(started.users)} users, all older than the threshold (youngUserFraction 0), ${minMs}–${maxMs} ms per IAM call, ` +
       `no rate limit; query hours=0 with inactive keys, so every user costs one ListAccessKeys. ` +
       `Floor = (ListUsers pages + ListAccessKeys / ${concurrency}) × ${configuredMeanMs} ms (the configured mean latency); ` +
-      `at the measured mean per-call latency it would be ${sec(floorAtMeasuredMs)}. ` +
-      `Peak in flight: the limiter's own peak / concurrent requests the emulator saw. Mean call latency: client-side, per successful attempt (SDK + HTTP + emulator). ` +
+      `at the measured mean round trip it would be ${sec(floorAtMeasuredMs)}. ` +
+      `Peak in flight: the scan's own count of requests at IAM (its request slots) / concurrent requests the emulator saw (the one ListUsers page in flight is not bounded by the slots). ` +
+      `IAM latency: the emulator's, per request, as drawn from the range and as delivered from the request's arrival to its answer. ` +
+      `Round trip: client-side, per successful attempt, from the request leaving to its answer being in (the emulator's latency and loopback HTTP; building, signing and parsing are outside it). ` +
       `CPU: each process's CPU time over the wall time (100% = one core busy; the machine has ${os.availableParallelism()}). Peak RSS: bench process, sampled every 20 ms.`,
     headers: [
       'run',
       'wall time',
       'IAM calls',
       'peak in flight',
-      'mean call latency (ms)',
+      'IAM latency drawn / delivered (ms)',
+      'mean round trip (ms)',
       'CPU bench / emulator',
       'peak RSS',
       'keys returned / expected',
@@ -127,7 +135,8 @@ export async function latencyBound(ctx: BenchContext, sizes: LatencyBoundSizes):
         sec(floorMs),
         `ListUsers ${pages}, ListAccessKeys ${int(listAccessKeys)}`,
         String(concurrency),
-        fixed(configuredMeanMs, 1),
+        fixed(configuredMeanMs, 2),
+        '',
         '',
         '',
         '',
@@ -139,7 +148,7 @@ export async function latencyBound(ctx: BenchContext, sizes: LatencyBoundSizes):
     headers: ['ratio', 'value'],
     rows: [
       ['list-users scan / floor', `${fixed(vsFloor)}× (${ms(limited.wallMs - floorMs)} above)`],
-      ['list-users scan / floor at measured latency', `${fixed(limited.wallMs / floorAtMeasuredMs)}×`],
+      ['list-users scan / floor at the measured round trip', `${fixed(limited.wallMs / floorAtMeasuredMs)}×`],
       ['sequential / list-users scan (speed-up)', `${fixed(speedUp)}×`],
     ],
   });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,10 +19,29 @@ import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_RATE_GOVERNOR } from '../iam.constants';
 import type { AccessKeyStatus, CredentialReport, CredentialReportState, IamAccessKey, UsersPage } from '../iam.types';
-import { AdaptiveRateGovernor } from '../scan/adaptive-rate.governor';
+import { AdaptiveRateGovernor, type RatePermit } from '../scan/adaptive-rate.governor';
 import { meterStorage } from '../scan/iam-call-meter';
+import { ScanStoppedError, type RequestSlots } from '../scan/request-slots';
 import { isThrottlingError, mapAwsError } from './aws-error.mapper';
-import { IAM_CALL_OBSERVER, type IamCallObserver } from './iam-call-observer';
+import { IAM_CALL_OBSERVER, type IamCallObserver, type IamCallOutcome } from './iam-call-observer';
+
+/** The slots of the call being sent, for the middleware; only calls given slots take one. */
+const slotStorage = new AsyncLocalStorage<RequestSlots>();
+
+/** One HTTP attempt as the inner middleware saw it, for the outer one that learns its outcome. */
+interface AttemptRecord {
+  permit?: RatePermit;
+  sentAt?: number;
+  answeredAt?: number;
+  /** A request slot still held after an answer that was not a success, for the outer middleware to hand on. */
+  release?: () => void;
+}
+
+interface SendOptions {
+  /** Keep retrying throttled calls until IAM_THROTTLE_MAX_WAIT_MS (not for probes). */
+  waitOutThrottling?: boolean;
+  slots?: RequestSlots;
+}
 
 /**
  * The only door to IAM. Owns the single SDK client (created lazily under a mutex so concurrent first
@@ -75,16 +95,21 @@ export class IamClientProvider implements OnModuleDestroy {
 
   /** One cheap call for readiness: no outer throttle retries, so a probe never hangs on a busy account. */
   async ping(): Promise<void> {
-    await this.send('ListUsers', (c) => c.send(new ListUsersCommand({ MaxItems: 1 })), false);
+    await this.send('ListUsers', (c) => c.send(new ListUsersCommand({ MaxItems: 1 })), { waitOutThrottling: false });
   }
 
-  /** All keys of one user (IAM allows two, but the listing is paginated like any other and we follow it). */
-  async listAccessKeys(userName: string): Promise<IamAccessKey[]> {
+  /**
+   * All keys of one user (IAM allows two, but the listing is paginated like any other and we follow it).
+   * With `slots`, every HTTP attempt holds one of them while it is at IAM.
+   */
+  async listAccessKeys(userName: string, slots?: RequestSlots): Promise<IamAccessKey[]> {
     const keys: IamAccessKey[] = [];
     let marker: string | undefined;
     do {
-      const out = await this.send('ListAccessKeys', (c) =>
-        c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
+      const out = await this.send(
+        'ListAccessKeys',
+        (c) => c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
+        { slots },
       );
       for (const k of out.AccessKeyMetadata ?? []) {
         keys.push({
@@ -170,44 +195,95 @@ export class IamClientProvider implements OnModuleDestroy {
       options.endpoint = config.endpoint;
     }
     const client = new IAMClient(options);
-    // Runs once per HTTP attempt (inside the SDK's retry loop, which sits at finalizeRequest), so it sees the
-    // throttles the SDK hides, and every attempt, retries included, waits for its slot in the shared pace.
+    // Keyed by the attempt's arguments: with cacheMiddleware every call of a command shares one context object.
+    const attempts = new WeakMap<object, AttemptRecord>();
+    // Both run once per HTTP attempt, inside the SDK's retry loop (at finalizeRequest), so they see the
+    // throttles the SDK hides. The outer one wraps the parsing and learns the outcome; the inner one wraps
+    // only the exchange with IAM: it takes the call's request slot, then the shared pace's permit, so a
+    // slot is held and the pace charged only while the request is at IAM.
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        const action = context.commandName?.replace(/Command$/, '') ?? 'Unknown';
-        const meter = meterStorage.getStore();
-        meter?.attempt(action);
-        const permit = await this.governor.acquire();
-        const started = performance.now();
+        const attempt: AttemptRecord = {};
+        attempts.set(args, attempt);
         try {
           const result = await next(args);
-          this.governor.record(permit, 'ok');
-          this.observer?.onAttempt(action, 'ok', performance.now() - started);
+          this.settle(context, attempt, 'ok');
           return result;
         } catch (err) {
-          const throttled = isThrottlingError(err);
-          this.governor.record(permit, throttled ? 'throttled' : 'error');
-          if (meter) {
-            if (throttled) {
-              meter.throttles++;
-            } else {
-              meter.errors++;
-            }
-          }
-          this.observer?.onAttempt(action, throttled ? 'throttled' : 'error', performance.now() - started);
+          this.settle(context, attempt, isThrottlingError(err) ? 'throttled' : 'error');
           throw err;
+        } finally {
+          // After the error has reached the scan (promise callbacks all run before setImmediate ones), so a
+          // scan it fails has stopped its slots before the request prepared behind this one could take this slot.
+          const { release } = attempt;
+          if (release) {
+            setImmediate(release);
+          }
         }
       },
-      { step: 'deserialize', name: 'iamKeyMonitorAttemptObserver', priority: 'high' },
+      { step: 'deserialize', name: 'iamKeyMonitorAttemptOutcome', priority: 'high' },
+    );
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const recorded = attempts.get(args);
+        const attempt = recorded ?? {};
+        const release = await slotStorage.getStore()?.acquire();
+        let answered = false;
+        try {
+          attempt.permit = await this.governor.acquire();
+          meterStorage.getStore()?.attempt(actionOf(context));
+          attempt.sentAt = performance.now();
+          const result = await next(args);
+          answered = isSuccess(result.response);
+          return result;
+        } finally {
+          attempt.answeredAt = performance.now();
+          if (answered || !recorded) {
+            release?.();
+          } else {
+            attempt.release = release;
+          }
+        }
+      },
+      { step: 'deserialize', name: 'iamKeyMonitorRequestSlot', priority: 'low' },
     );
     this.logger.log(config.endpoint ? `IAM client created for endpoint ${config.endpoint}` : 'IAM client created');
     return client;
   }
 
-  private async send<O extends { $metadata?: { attempts?: number } }>(
+  /** Reports an attempt that went out (one stopped before leaving has nothing to report). */
+  private settle(context: object, attempt: AttemptRecord, outcome: IamCallOutcome): void {
+    if (!attempt.permit || attempt.sentAt === undefined) {
+      return;
+    }
+    this.governor.record(attempt.permit, outcome);
+    const meter = meterStorage.getStore();
+    if (meter && outcome !== 'ok') {
+      if (outcome === 'throttled') {
+        meter.throttles++;
+      } else {
+        meter.errors++;
+      }
+    }
+    const durationMs = (attempt.answeredAt ?? performance.now()) - attempt.sentAt;
+    this.observer?.onAttempt(actionOf(context), outcome, durationMs);
+  }
+
+  private send<O extends { $metadata?: { attempts?: number } }>(
     action: string,
     call: (client: IAMClient) => Promise<O>,
-    waitOutThrottling = true,
+    options: SendOptions = {},
+  ): Promise<O> {
+    const { slots } = options;
+    return slots
+      ? slotStorage.run(slots, () => this.sendNow(action, call, options))
+      : this.sendNow(action, call, options);
+  }
+
+  private async sendNow<O extends { $metadata?: { attempts?: number } }>(
+    action: string,
+    call: (client: IAMClient) => Promise<O>,
+    { waitOutThrottling = true }: SendOptions,
   ): Promise<O> {
     const client = await this.getClient();
     const deadline = Date.now() + (waitOutThrottling ? this.config.throttleMaxWaitMs : 0);
@@ -221,6 +297,9 @@ export class IamClientProvider implements OnModuleDestroy {
         // The shared governor already spaces every attempt to what IAM allows, so this short jittered pause only
         // spreads the retries of calls whose SDK retry budget ran dry; the deadline, not a count, ends them.
         const waitMs = Math.min(1000, 50 * 2 ** Math.min(round, 10)) * (0.5 + Math.random() / 2);
+        if (err instanceof ScanStoppedError) {
+          throw err;
+        }
         if (isThrottlingError(err) && Date.now() + waitMs < deadline) {
           const meter = meterStorage.getStore();
           if (meter) {
@@ -241,6 +320,14 @@ export class IamClientProvider implements OnModuleDestroy {
     }
   }
 }
+
+const isSuccess = (response: unknown): boolean => {
+  const status = (response as { statusCode?: number } | undefined)?.statusCode;
+  return status !== undefined && status >= 200 && status < 300;
+};
+
+const actionOf = (context: { commandName?: string }): string =>
+  context.commandName?.replace(/Command$/, '') ?? 'Unknown';
 
 function req<T>(value: T | undefined, field: string): T {
   if (value === undefined || value === null) {

@@ -1,6 +1,6 @@
 /**
- * Runs tasks with at most `limit` in flight, in the order they were submitted, and remembers the peak
- * so tests and benchmarks can check the bound held.
+ * At most `limit` holders at once, served in the order they asked, remembering the peak so tests and
+ * benchmarks can check the bound held.
  */
 export class ConcurrencyLimiter {
   private active = 0;
@@ -25,24 +25,36 @@ export class ConcurrencyLimiter {
     return this.queue.length;
   }
 
-  run<T>(task: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const start = () => {
+  /** Resolves to a release function once a place is free; calling it more than once releases once. */
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const take = () => {
         this.active++;
         this.peak = Math.max(this.peak, this.active);
-        Promise.resolve()
-          .then(task)
-          .then(resolve, reject)
-          .finally(() => {
+        let released = false;
+        resolve(() => {
+          if (!released) {
+            released = true;
             this.active--;
             this.queue.shift()?.();
-          });
+          }
+        });
       };
       if (this.active < this.limit) {
-        start();
+        take();
       } else {
-        this.queue.push(start);
+        this.queue.push(take);
       }
     });
+  }
+
+  /** Runs the task once a place is free and holds the place until it settles. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await task();
+    } finally {
+      release();
+    }
   }
 }

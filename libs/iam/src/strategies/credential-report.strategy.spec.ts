@@ -22,6 +22,7 @@ import { HOUR_MS, IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery } from '../iam.types';
 import { reportBytes, reportCsv, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
+import { RequestSlots } from '../scan/request-slots';
 import { CredentialReportStrategy } from './credential-report.strategy';
 import { testIamConfig } from '../testing/iam-config.fixture';
 
@@ -350,7 +351,6 @@ describe(CredentialReportStrategy.name, () => {
         usersSeen: 7,
         usersSkippedYoung: 1,
         usersVanished: 0,
-        peakInFlight: 3,
         throttles: 0,
         retries: 0,
       });
@@ -402,14 +402,15 @@ describe(CredentialReportStrategy.name, () => {
       expect(result.stats.usersVanished).toBe(1);
     });
 
-    it('fails fast on AccessDenied from ListAccessKeys: the queued lookups are never sent', async () => {
+    it('fails fast on AccessDenied from ListAccessKeys: the queued lookups are never prepared', async () => {
       sut = build({ ...baseConfig, concurrency: 1 });
       iamMock.on(ListAccessKeysCommand).rejects(awsError('AccessDenied'));
 
       const err = await scanError();
 
       expect(err).toMatchObject({ code: IamErrorCode.AccessDenied, action: 'ListAccessKeys' });
-      expect(calls.listKeysUsers()).toEqual(['alice']);
+      // bob's call was prepared while alice's was out; the real client stops it at its slot (request-slots.spec).
+      expect(calls.listKeysUsers()).toEqual(['alice', 'bob']);
     });
 
     it('runs the scan under its own call meter', async () => {
@@ -427,7 +428,8 @@ describe(CredentialReportStrategy.name, () => {
     });
   });
 
-  it('keeps at most `concurrency` ListAccessKeys calls in flight', async () => {
+  it("prepares at most twice `concurrency` ListAccessKeys calls, each holding the scan's request slots", async () => {
+    // The mocked client takes no slot: this shows the strategy's side; request-slots.spec shows IAM's.
     const users = Array.from({ length: 12 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
     iamMock.on(GetCredentialReportCommand).resolves(report(users.map((u) => row(u, ['true', hoursAgo(100)]))));
     let inFlight = 0;
@@ -439,11 +441,16 @@ describe(CredentialReportStrategy.name, () => {
       inFlight--;
       return { AccessKeyMetadata: [key(input.UserName ?? '', `AKIA${input.UserName}`, hoursAgo(100))] };
     });
+    const listAccessKeys = jest.spyOn(provider, 'listAccessKeys');
 
     const result = await sut.scan(q(24));
 
-    expect(peak).toBe(baseConfig.concurrency);
-    expect(result.stats.peakInFlight).toBe(baseConfig.concurrency);
+    expect(peak).toBe(2 * baseConfig.concurrency);
+    const slots = new Set(listAccessKeys.mock.calls.map(([, s]) => s));
+    expect(slots.size).toBe(1);
+    const [only] = [...slots];
+    expect(only).toBeInstanceOf(RequestSlots);
+    expect(only?.limit).toBe(baseConfig.concurrency);
     expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 12);
     expect(result.keys.map((k) => k.userName)).toEqual(users);
   });

@@ -9,9 +9,9 @@ import { parseCredentialReport, type ReportCandidate } from '../report/credentia
 import { KeyIdCache, type KeyIdCacheStats } from '../report/key-id.cache';
 import { ReportPoll } from '../report/report-poll';
 import { REPORT_POLL_SLEEP, timerSleep, type Sleep } from '../report/report.constants';
-import { ConcurrencyLimiter } from '../scan/concurrency-limiter';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { ageHours, compareOldKeys, cutoffFor, isOldKey, toOldAccessKey } from '../scan/old-keys';
+import { RequestSlots } from '../scan/request-slots';
 import type { ScanStrategy } from './scan-strategy.interface';
 
 export interface KeyResolution {
@@ -66,8 +66,8 @@ export class CredentialReportStrategy implements ScanStrategy {
     );
     this.keyIds.endSweep(sweep);
 
-    const limiter = new ConcurrencyLimiter(this.config.concurrency);
-    const resolved = await this.resolveAccessKeys(parsed.candidates, limiter);
+    const slots = new RequestSlots(this.config.concurrency);
+    const resolved = await this.resolveAccessKeys(parsed.candidates, slots);
     // The report may be hours old: a key rotated since then has a young CreateDate and drops out here.
     const keys = resolved.keys
       .filter((k) => isOldKey(k, query, cutoff))
@@ -94,7 +94,7 @@ export class CredentialReportStrategy implements ScanStrategy {
         callsByAction: { ...meter.callsByAction },
         throttles: meter.throttles,
         retries: meter.retries,
-        peakInFlight: limiter.peakInFlight,
+        peakInFlight: slots.peakInFlight,
         durationMs: Math.round(performance.now() - started),
       },
     };
@@ -148,10 +148,7 @@ export class CredentialReportStrategy implements ScanStrategy {
    * agrees with the report). Fails fast like the live scan: after the first error, queued lookups are
    * dropped, and the scan rejects only once the calls in flight have settled, so nothing outlives it.
    */
-  private async resolveAccessKeys(
-    candidates: readonly ReportCandidate[],
-    limiter: ConcurrencyLimiter,
-  ): Promise<KeyResolution> {
+  private async resolveAccessKeys(candidates: readonly ReportCandidate[], slots: RequestSlots): Promise<KeyResolution> {
     let failure: { error: unknown } | undefined;
     let usersVanished = 0;
     let fromCache = 0;
@@ -162,12 +159,12 @@ export class CredentialReportStrategy implements ScanStrategy {
           fromCache++;
           return Promise.resolve(cached);
         }
-        return limiter.run(async (): Promise<IamAccessKey[]> => {
+        return slots.run(async (): Promise<IamAccessKey[]> => {
           if (failure) {
             return [];
           }
           try {
-            const keys = await this.iam.listAccessKeys(candidate.userName);
+            const keys = await this.iam.listAccessKeys(candidate.userName, slots);
             this.keyIds.remember(candidate.userName, candidate.fingerprint, candidate.keySlots, keys);
             return keys;
           } catch (err) {
@@ -176,6 +173,7 @@ export class CredentialReportStrategy implements ScanStrategy {
               usersVanished++;
             } else {
               failure ??= { error: err };
+              slots.stop();
             }
             return [];
           }

@@ -16,6 +16,7 @@ import type { IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { HOUR_MS, type Clock } from '../iam.constants';
 import type { ScanQuery, ScanResult } from '../iam.types';
+import { RequestSlots } from '../scan/request-slots';
 import { ListUsersStrategy } from './list-users.strategy';
 import { testIamConfig } from '../testing/iam-config.fixture';
 
@@ -155,7 +156,8 @@ describe(ListUsersStrategy.name, () => {
     });
   });
 
-  it('keeps exactly `concurrency` ListAccessKeys calls in flight at the peak, never more', async () => {
+  it("prepares at most twice `concurrency` ListAccessKeys calls, each holding the scan's request slots", async () => {
+    // The mocked client takes no slot: this shows the strategy's side; request-slots.spec shows IAM's.
     const users = Array.from({ length: 30 }, (_, i) => user(`user-${String(i).padStart(2, '0')}`));
     iamMock
       .on(ListUsersCommand)
@@ -170,11 +172,16 @@ describe(ListUsersStrategy.name, () => {
       inFlight--;
       return { AccessKeyMetadata: [key(input.UserName ?? '', `AKIA-${input.UserName}`, 100)] };
     });
+    const listAccessKeys = jest.spyOn(provider, 'listAccessKeys');
 
     const result = await sut.scan(q(24));
 
-    expect(peak).toBe(baseConfig.concurrency);
-    expect(result.stats.peakInFlight).toBe(baseConfig.concurrency);
+    expect(peak).toBe(2 * baseConfig.concurrency);
+    const slots = new Set(listAccessKeys.mock.calls.map(([, s]) => s));
+    expect(slots.size).toBe(1);
+    const [only] = [...slots];
+    expect(only).toBeInstanceOf(RequestSlots);
+    expect(only?.limit).toBe(baseConfig.concurrency);
     expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 30);
     expect(result.keys).toHaveLength(30);
   });
@@ -241,7 +248,7 @@ describe(ListUsersStrategy.name, () => {
     expect(result).toMatchObject({ source: 'list-users', rootKeys: [], dataReadAt: new Date(NOW) });
   });
 
-  it('surfaces AccessDenied on ListAccessKeys with the action, and sends none of the queued lookups', async () => {
+  it('surfaces AccessDenied on ListAccessKeys with the action, and prepares none of the queued lookups', async () => {
     sut = build({ ...baseConfig, concurrency: 1 });
     iamMock.on(ListUsersCommand).resolves(page([user('alice'), user('bob'), user('carol'), user('dave')]));
     iamMock.on(ListAccessKeysCommand).rejects(awsError('AccessDenied'));
@@ -254,7 +261,8 @@ describe(ListUsersStrategy.name, () => {
       action: 'ListAccessKeys',
       awsErrorName: 'AccessDenied',
     });
-    expect(listKeysUsers()).toEqual(['alice']);
+    // bob's call was prepared while alice's was out; the real client stops it at its slot (request-slots.spec).
+    expect(listKeysUsers()).toEqual(['alice', 'bob']);
   });
 
   it('stops paging once a ListAccessKeys call has failed', async () => {

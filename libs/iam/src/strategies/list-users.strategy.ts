@@ -5,9 +5,9 @@ import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_CLOCK, type Clock } from '../iam.constants';
 import type { IamAccessKey, ScanQuery, ScanResult } from '../iam.types';
-import { ConcurrencyLimiter } from '../scan/concurrency-limiter';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { compareOldKeys, cutoffFor, isOldKey, toOldAccessKey } from '../scan/old-keys';
+import { RequestSlots } from '../scan/request-slots';
 import type { ScanStrategy } from './scan-strategy.interface';
 
 /**
@@ -33,7 +33,7 @@ export class ListUsersStrategy implements ScanStrategy {
     const started = performance.now();
     const now = this.clock.now();
     const cutoff = cutoffFor(now, query.hours);
-    const limiter = new ConcurrencyLimiter(this.config.concurrency);
+    const slots = new RequestSlots(this.config.concurrency);
     const pending: Promise<IamAccessKey[]>[] = [];
     let failure: unknown;
     let usersSeen = 0;
@@ -46,7 +46,9 @@ export class ListUsersStrategy implements ScanStrategy {
       try {
         page = await this.iam.listUsersPage(marker);
       } catch (err) {
-        failure ??= err; // stops the queued ListAccessKeys calls from spending IAM quota for nothing
+        // Stops the queued ListAccessKeys calls from spending IAM quota for nothing.
+        failure ??= err;
+        slots.stop();
         throw err;
       }
       for (const user of page.users) {
@@ -56,18 +58,19 @@ export class ListUsersStrategy implements ScanStrategy {
           usersSkippedYoung++;
           continue;
         }
-        const task = limiter.run(async () => {
+        const task = slots.run(async () => {
           if (failure) {
             return [];
           }
           try {
-            return await this.iam.listAccessKeys(user.userName);
+            return await this.iam.listAccessKeys(user.userName, slots);
           } catch (err) {
             if (err instanceof IamException && err.code === IamErrorCode.NoSuchEntity) {
               usersVanished++;
               return [];
             }
             failure ??= err;
+            slots.stop();
             throw err;
           }
         });
@@ -97,7 +100,7 @@ export class ListUsersStrategy implements ScanStrategy {
         callsByAction: { ...meter.callsByAction },
         throttles: meter.throttles,
         retries: meter.retries,
-        peakInFlight: limiter.peakInFlight,
+        peakInFlight: slots.peakInFlight,
         durationMs: Math.round(performance.now() - started),
       },
     };
