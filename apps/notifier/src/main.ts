@@ -4,7 +4,8 @@ import { runNotifier } from './run-notifier';
 void runNotifier().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err);
+    // Only the message: a stack names files and may carry values from the environment.
+    console.error(err instanceof Error ? err.message : String(err));
     process.exit(2);
   },
 );

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { NotifierExitCode } from '@app/notifier';
+import { NotifierExitCode, RotationNotifierJob } from '@app/notifier';
 import { runNotifier } from './run-notifier';
 
 describe(runNotifier.name, () => {
@@ -15,6 +15,7 @@ describe(runNotifier.name, () => {
 
   afterEach(() => {
     process.env = saved;
+    jest.restoreAllMocks();
   });
 
   it('stops before doing anything when a variable is bad, naming it, with the job-failed exit code', async () => {
@@ -32,5 +33,19 @@ describe(runNotifier.name, () => {
     expect(messages).toMatch(
       /NOTIFIER_WARN_AGE_DAYS \(21\): NOTIFIER_WARN_AGE_DAYS must be below NOTIFIER_EXPIRE_AGE_DAYS \(20\)/,
     );
+  });
+
+  it('logs an unexpected failure of the job by its message alone, with the job-failed exit code', async () => {
+    process.env = {
+      ...saved,
+      AWS_REGION: 'us-east-1',
+      NOTIFIER_SENDER: 'keys@example.com',
+      NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+    };
+    jest.spyOn(RotationNotifierJob.prototype, 'run').mockRejectedValue(new TypeError('boom'));
+
+    await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+
+    expect(logger.error.mock.calls).toEqual([['The job failed unexpectedly: boom', 'NotifierJob']]);
   });
 });

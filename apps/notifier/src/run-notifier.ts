@@ -6,7 +6,7 @@ import { NotifierAppModule } from './notifier-app.module';
 /**
  * Boots a Nest application context (no HTTP server), runs the job once and closes the context, which
  * destroys the IAM and SES clients. Resolves to the process exit code; a boot failure such as a bad
- * environment variable is logged with its message and gives JobFailed.
+ * environment variable, or anything the job throws, is logged with its message and gives JobFailed.
  */
 export async function runNotifier(logger: LoggerService = new ConsoleLogger({ json: true })): Promise<number> {
   let app;
@@ -19,6 +19,10 @@ export async function runNotifier(logger: LoggerService = new ConsoleLogger({ js
   try {
     const summary = await app.get(RotationNotifierJob).run();
     return summary.exitCode;
+  } catch (err) {
+    // The job turns every failure it knows into a summary; this is a bug's, logged without its stack.
+    logger.error(`The job failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`, 'NotifierJob');
+    return NotifierExitCode.JobFailed;
   } finally {
     await app.close();
   }
