@@ -6,6 +6,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { notifierConfig } from '../config/notifier.config';
+import { SendRatePacer } from '../delivery/send-rate-pacer';
 import { NotifierErrorCode, NotifierException } from '../errors/notifier.exception';
 
 export interface SesMessage {
@@ -36,14 +37,19 @@ export function isSesThrottlingError(err: unknown): boolean {
  * The only door to SES. Owns the single SDK client (explicit timeouts and socket limit, endpoint override for
  * the local emulator), and keeps retrying a throttled send with exponential backoff after the SDK's own
  * retries, so a large account slows down instead of losing mail. Any other error is final for that message.
+ * Every HTTP attempt, retries included, waits for its turn at NOTIFIER_SES_MAX_PER_SECOND, so retrying never
+ * pushes the send rate above the SES quota.
  */
 @Injectable()
 export class SesClientProvider implements OnModuleDestroy {
   private readonly logger = new Logger(SesClientProvider.name);
+  private readonly pacer: SendRatePacer;
   private client?: SESv2Client;
   private throttleCount = 0;
 
-  constructor(@Inject(notifierConfig.KEY) private readonly config: ConfigType<typeof notifierConfig>) {}
+  constructor(@Inject(notifierConfig.KEY) private readonly config: ConfigType<typeof notifierConfig>) {
+    this.pacer = new SendRatePacer(config.ses.maxPerSecond);
+  }
 
   /** How many throttled answers this provider has waited out (for the run summary and tests). */
   get throttles(): number {
@@ -123,7 +129,16 @@ export class SesClientProvider implements OnModuleDestroy {
     if (ses.endpoint) {
       options.endpoint = ses.endpoint;
     }
+    const client = new SESv2Client(options);
+    // Innermost, inside the SDK's retry loop: each attempt takes a turn just before it goes out.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        await this.pacer.acquire();
+        return next(args);
+      },
+      { step: 'deserialize', name: 'notifierSendPace', priority: 'low' },
+    );
     this.logger.log(ses.endpoint ? `SES client created for endpoint ${ses.endpoint}` : 'SES client created');
-    return new SESv2Client(options);
+    return client;
   }
 }
