@@ -21,6 +21,8 @@ export type OwnerResolution =
   | { kind: 'fallback'; reason: 'invalid-address'; value: string }
   | { kind: 'fallback'; reason: 'lookup-failed'; error: string };
 
+export type FallbackReason = Extract<OwnerResolution, { kind: 'fallback' }>['reason'];
+
 export type EmailKind = 'owner' | 'fallback' | 'digest';
 
 /** One rendered message for one recipient. */
@@ -51,6 +53,8 @@ export interface NotifierSummary {
   expired: number;
   invalidOwners: number;
   ownersWithoutTag: number;
+  /** Users whose owner tag IAM would not give us: their keys went to the fallback recipients. */
+  ownerLookupsFailed: number;
   emailsPlanned: number;
   emailsSent: number;
   emailsFailed: number;

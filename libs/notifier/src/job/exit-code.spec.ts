@@ -18,6 +18,11 @@ describe(exitCodeFor.name, () => {
     expect(NotifierExitCode.DeliveryFailed).toBe(1);
   });
 
+  it('is 1 when an owner tag could not be read, though every email went out', () => {
+    expect(sut({ emailsFailed: 0, ownerLookupsFailed: 1 })).toBe(NotifierExitCode.DeliveryFailed);
+    expect(sut({ emailsFailed: 0, ownerLookupsFailed: 0 })).toBe(NotifierExitCode.Ok);
+  });
+
   it('is 2 when the run could not complete, whatever was sent', () => {
     expect(sut({ emailsFailed: 0, error: 'IAM denied ListUsers' })).toBe(NotifierExitCode.JobFailed);
     expect(NotifierExitCode.JobFailed).toBe(2);

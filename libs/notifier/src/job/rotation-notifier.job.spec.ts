@@ -53,12 +53,13 @@ describe(RotationNotifierJob.name, () => {
     deliverAll: jest.MockedFunction<EmailDeliveryService['deliverAll']>;
   };
   let logged: unknown[];
+  let errorLog: jest.SpyInstance;
   let sut: RotationNotifierJob;
 
   beforeEach(() => {
     logged = [];
     jest.spyOn(Logger.prototype, 'log').mockImplementation((m: unknown) => void logged.push(m));
-    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    errorLog = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     scanner = {
       scan: jest
         .fn()
@@ -105,6 +106,7 @@ describe(RotationNotifierJob.name, () => {
       expired: 1,
       invalidOwners: 1,
       ownersWithoutTag: 0,
+      ownerLookupsFailed: 0,
       emailsPlanned: 3,
       emailsSent: 3,
       emailsFailed: 0,
@@ -124,6 +126,24 @@ describe(RotationNotifierJob.name, () => {
     expect(summary).toMatchObject({ emailsSent: 2, emailsFailed: 1, exitCode: 1 });
   });
 
+  it("exits 1 when an owner tag could not be read, after sending that user's keys to the fallback recipients", async () => {
+    owners.resolve.mockResolvedValue(
+      new Map<string, OwnerResolution>([
+        ['old', { kind: 'fallback', reason: 'lookup-failed', error: 'IAM denied ListUserTags' }],
+        ['mid', { kind: 'owner', address: 'mid@example.com' }],
+      ]),
+    );
+
+    const summary = await sut.run();
+
+    expect(delivery.deliverAll.mock.calls[0][0].map((e) => [e.kind, e.to])).toEqual([
+      ['owner', 'mid@example.com'],
+      ['fallback', 'sec@example.com'],
+      ['digest', 'sec@example.com'],
+    ]);
+    expect(summary).toMatchObject({ ownerLookupsFailed: 1, emailsSent: 3, emailsFailed: 0, exitCode: 1 });
+  });
+
   it('counts dry-run messages as skipped, not sent', async () => {
     delivery.driver = { kind: 'dry-run' };
 
@@ -137,6 +157,8 @@ describe(RotationNotifierJob.name, () => {
 
     expect(summary).toMatchObject({ exitCode: 2, error: 'IAM denied ListUsers', emailsPlanned: 0 });
     expect(delivery.deliverAll).not.toHaveBeenCalled();
+    // The message only: no stack trace reaches the logs.
+    expect(errorLog.mock.calls).toEqual([[{ event: 'notifier.failed', error: 'IAM denied ListUsers' }]]);
   });
 
   it('sends nothing and exits 0 when no key is old enough', async () => {

@@ -4,7 +4,7 @@ import { ListUsersStrategy } from '@app/iam';
 import { classifyKeys } from '../classify/classify-keys';
 import { notifierConfig } from '../config/notifier.config';
 import { EmailDeliveryService } from '../delivery/email-delivery.service';
-import type { NotifierSummary } from '../notifier.types';
+import type { FallbackReason, NotifierSummary, OwnerResolution } from '../notifier.types';
 import { OwnerResolverService } from '../owners/owner-resolver.service';
 import { EmailRenderer } from '../render/email-renderer';
 import { exitCodeFor } from './exit-code';
@@ -33,6 +33,7 @@ export class RotationNotifierJob {
       expired: 0,
       invalidOwners: 0,
       ownersWithoutTag: 0,
+      ownerLookupsFailed: 0,
       emailsPlanned: 0,
       emailsSent: 0,
       emailsFailed: 0,
@@ -67,10 +68,9 @@ export class RotationNotifierJob {
         keysSeen: scan.keys.length,
         warned: keys.filter((k) => k.state === 'warning').length,
         expired: keys.filter((k) => k.state === 'expired').length,
-        invalidOwners: [...owners.values()].filter((o) => o.kind === 'fallback' && o.reason === 'invalid-address')
-          .length,
-        ownersWithoutTag: [...owners.values()].filter((o) => o.kind === 'fallback' && o.reason === 'missing-tag')
-          .length,
+        invalidOwners: countFallbacks(owners, 'invalid-address'),
+        ownersWithoutTag: countFallbacks(owners, 'missing-tag'),
+        ownerLookupsFailed: countFallbacks(owners, 'lookup-failed'),
         emailsPlanned: emails.length,
       });
       const results = await this.delivery.deliverAll(emails);
@@ -83,14 +83,21 @@ export class RotationNotifierJob {
       }
     } catch (err) {
       summary.error = err instanceof Error ? err.message : String(err);
-      this.logger.error(
-        { event: 'notifier.failed', error: summary.error },
-        err instanceof Error ? err.stack : undefined,
-      );
+      this.logger.error({ event: 'notifier.failed', error: summary.error });
     }
     summary.exitCode = exitCodeFor(summary);
     summary.durationMs = Math.round(performance.now() - started);
     this.logger.log(summary);
     return summary;
   }
+}
+
+function countFallbacks(owners: ReadonlyMap<string, OwnerResolution>, reason: FallbackReason): number {
+  let count = 0;
+  for (const owner of owners.values()) {
+    if (owner.kind === 'fallback' && owner.reason === reason) {
+      count++;
+    }
+  }
+  return count;
 }
