@@ -36,7 +36,10 @@ describe(`${IamClientProvider.name} with request slots`, () => {
   const users = account.listUsers().map((u) => u.userName);
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   let emulator: IamEmulator;
+  /** Answers in 400 ms, so a request is surely still out when a test acts on it. */
+  let slow: IamEmulator;
   let config: IamConfig;
+  let slowConfig: IamConfig;
   let governor: AdaptiveRateGovernor;
   let observer: RecordingObserver;
   let sut: IamClientProvider;
@@ -47,10 +50,13 @@ describe(`${IamClientProvider.name} with request slots`, () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-the-local-emulator';
     emulator = new IamEmulator({ account, latencyMs: [10, 20], seed: 3 });
     config = testIamConfig({ endpoint: await emulator.start(), maxSockets: 50, concurrency: 4 });
+    slow = new IamEmulator({ account, latencyMs: 400 });
+    slowConfig = { ...config, endpoint: await slow.start() };
   });
 
   beforeEach(() => {
     emulator.resetCounters();
+    slow.resetCounters();
     emulator.faults.accessDenied.clear();
     governor = new AdaptiveRateGovernor();
     observer = new RecordingObserver();
@@ -63,6 +69,7 @@ describe(`${IamClientProvider.name} with request slots`, () => {
 
   afterAll(async () => {
     await emulator?.stop();
+    await slow?.stop();
     process.env.AWS_ACCESS_KEY_ID = saved.id;
     process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
   });
@@ -80,23 +87,25 @@ describe(`${IamClientProvider.name} with request slots`, () => {
   });
 
   it('does not hold back calls made without slots', async () => {
+    sut = new IamClientProvider(slowConfig, observer, governor);
     const slots = new RequestSlots(1);
     const held = slots.run(() => sut.listAccessKeys(users[0], slots));
-    await until(() => emulator.counters.inFlight === 1);
+    await until(() => slow.counters.inFlight === 1);
 
     await sut.listUsersPage(undefined, 5);
     await held;
 
-    expect(emulator.counters.peakInFlight).toBe(2);
+    expect(slow.counters.peakInFlight).toBe(2);
   });
 
   it('once stopped, the prepared requests never reach IAM and count as no attempt', async () => {
+    sut = new IamClientProvider(slowConfig, observer, governor);
     const slots = new RequestSlots(1);
     const meter = new IamCallMeter();
     const results = meterStorage.run(meter, () =>
       Promise.allSettled(users.slice(0, 4).map((name) => slots.run(() => sut.listAccessKeys(name, slots)))),
     );
-    await until(() => emulator.counters.inFlight === 1);
+    await until(() => slow.counters.inFlight === 1);
 
     slots.stop();
     const settled = await results;
@@ -108,7 +117,7 @@ describe(`${IamClientProvider.name} with request slots`, () => {
       expect.any(ScanStoppedError),
       expect.any(ScanStoppedError),
     ]);
-    expect(emulator.counters.requests).toEqual({ ListAccessKeys: 1 });
+    expect(slow.counters.requests).toEqual({ ListAccessKeys: 1 });
     expect(meter.callsByAction).toEqual({ ListAccessKeys: 1 });
     expect(meter.errors).toBe(0);
     expect(observer.attempts).toEqual([['ListAccessKeys', 'ok']]);
