@@ -16,14 +16,8 @@ import {
   type ScanQuery,
   type ScanResult,
 } from '@app/iam';
+import { EMULATOR_AWS_ENV, setEnv } from '@app/iam-emulator';
 import type { KeyRecord } from './emulator-protocol';
-
-/** Fake credentials: the SDK signs with them and the emulator does not check them. Never real ones. */
-export const FAKE_AWS_ENV = {
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'fake',
-  AWS_REGION: 'us-east-1',
-};
 
 /** Sees every HTTP attempt the IAM client makes, retries included: the measured per-call latency and rates. */
 export class AttemptRecorder implements IamCallObserver {
@@ -81,10 +75,8 @@ export class BenchScanner {
     class BenchObserverModule {}
 
     // Credentials stay: the SDK reads them at its first call. The rest is read once, when Nest builds the config.
-    Object.assign(process.env, FAKE_AWS_ENV);
-    const overrides: Record<string, string> = { AWS_ENDPOINT_URL_IAM: endpoint, ...env };
-    const saved = Object.keys(overrides).map((name) => [name, process.env[name]] as const);
-    Object.assign(process.env, overrides);
+    Object.assign(process.env, EMULATOR_AWS_ENV);
+    const restoreEnv = setEnv({ AWS_ENDPOINT_URL_IAM: endpoint, ...env });
     try {
       const moduleRef = await Test.createTestingModule({ imports: [BenchObserverModule, IamModule] })
         .setLogger({ log() {}, warn() {}, error: (m) => console.error(m), debug() {}, verbose() {} })
@@ -92,13 +84,7 @@ export class BenchScanner {
       await moduleRef.init();
       return new BenchScanner(moduleRef, recorder);
     } finally {
-      for (const [name, value] of saved) {
-        if (value === undefined) {
-          delete process.env[name];
-        } else {
-          process.env[name] = value;
-        }
-      }
+      restoreEnv();
     }
   }
 

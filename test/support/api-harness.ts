@@ -4,18 +4,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
+import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp } from '../../apps/api/src/configure-app';
 
 export const ROOT = path.resolve(__dirname, '../..');
-
-/** Fake credentials: the SDK signs with them and the emulator does not check them. Never real ones. */
-export const FAKE_AWS_ENV = {
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLEEXAMPLE00',
-  AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-local-emulator',
-  AWS_REGION: 'us-east-1',
-};
 
 export interface ApiHarness {
   app: INestApplication;
@@ -35,7 +28,7 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
   const emulator = new IamEmulator(options.emulator);
   const emulatorUrl = await emulator.start(0, '127.0.0.1');
   const env: Record<string, string> = {
-    ...FAKE_AWS_ENV,
+    ...EMULATOR_AWS_ENV,
     AWS_ENDPOINT_URL_IAM: emulatorUrl,
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -92,7 +85,7 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
   const port = String(20_000 + Math.floor(Math.random() * 20_000));
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...FAKE_AWS_ENV, PORT: port, HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
+    env: { PATH: process.env.PATH ?? '', ...EMULATOR_AWS_ENV, PORT: port, HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
   });
   let out = '';
   let stdout = '';

@@ -1,5 +1,6 @@
 export * from './credential-report.csv';
 export * from './emulated-latency';
+export * from './emulator-env';
 export * from './credential-report.generator';
 export * from './expected-old-keys';
 export * from './iam-account.model';

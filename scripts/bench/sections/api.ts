@@ -3,11 +3,11 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { EMULATOR_AWS_ENV } from '@app/iam-emulator';
 import { stopChild, track } from '../children';
 import type { KeyRecord } from '../emulator-protocol';
 import { fixed, int, ms, sec } from '../markdown';
 import { checkKeys, keysOk } from '../measure';
-import { FAKE_AWS_ENV } from '../scanner';
 import { keysCell, wholeSecondNow, type BenchContext, type SectionOutcome } from '../section';
 
 export interface ApiSizes {
@@ -45,7 +45,7 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
-        ...FAKE_AWS_ENV,
+        ...EMULATOR_AWS_ENV,
         AWS_ENDPOINT_URL_IAM: started.url,
         PORT: String(port),
         HOST: '127.0.0.1',

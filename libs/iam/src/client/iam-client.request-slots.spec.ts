@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { expectedOldKeys, IamEmulator, seedAccount } from '@app/iam-emulator';
+import { EMULATOR_AWS_ENV, expectedOldKeys, IamEmulator, seedAccount, setEnv } from '@app/iam-emulator';
 import type { IamConfig } from '../config/iam.config';
 import { IamErrorCode } from '../errors/iam.exception';
 import type { ScanQuery } from '../iam.types';
@@ -34,7 +34,7 @@ async function until(condition: () => boolean): Promise<void> {
 describe(`${IamClientProvider.name} with request slots`, () => {
   const account = seedAccount({ seed: 5, users: 40, now, youngUserFraction: 0 });
   const users = account.listUsers().map((u) => u.userName);
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  let restoreEnv: () => void;
   let emulator: IamEmulator;
   /** Answers in 400 ms, so a request is surely still out when a test acts on it. */
   let slow: IamEmulator;
@@ -46,8 +46,7 @@ describe(`${IamClientProvider.name} with request slots`, () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLEEXAMPLE00';
-    process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-the-local-emulator';
+    restoreEnv = setEnv(EMULATOR_AWS_ENV);
     emulator = new IamEmulator({ account, latencyMs: [10, 20], seed: 3 });
     config = testIamConfig({ endpoint: await emulator.start(), maxSockets: 50, concurrency: 4 });
     slow = new IamEmulator({ account, latencyMs: 400 });
@@ -70,8 +69,7 @@ describe(`${IamClientProvider.name} with request slots`, () => {
   afterAll(async () => {
     await emulator?.stop();
     await slow?.stop();
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    restoreEnv();
   });
 
   it('keeps at most `limit` requests at IAM, with as many more calls prepared behind them', async () => {

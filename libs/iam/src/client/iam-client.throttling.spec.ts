@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { Logger } from '@nestjs/common';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { expectedOldKeys, IamEmulator, seedAccount } from '@app/iam-emulator';
+import { EMULATOR_AWS_ENV, expectedOldKeys, IamEmulator, seedAccount, setEnv } from '@app/iam-emulator';
 import type { IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { AdaptiveRateGovernor } from '../scan/adaptive-rate.governor';
@@ -46,11 +46,10 @@ describe(`${IamClientProvider.name} under throttling`, () => {
     let emulator: IamEmulator;
     let governor: AdaptiveRateGovernor;
     let sut: IamClientProvider;
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    let restoreEnv: () => void;
 
     beforeAll(async () => {
-      process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLEEXAMPLE00';
-      process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-the-local-emulator';
+      restoreEnv = setEnv(EMULATOR_AWS_ENV);
       emulator = new IamEmulator({ account, rateLimit: { ratePerSecond: 200, burst: 2 }, latencyMs: [1, 3] });
       const endpoint = await emulator.start();
       governor = new AdaptiveRateGovernor();
@@ -61,8 +60,7 @@ describe(`${IamClientProvider.name} under throttling`, () => {
     afterAll(async () => {
       await sut?.onModuleDestroy();
       await emulator?.stop();
-      process.env.AWS_ACCESS_KEY_ID = saved.id;
-      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      restoreEnv();
     });
 
     it('returns every key with zero failures, and meters each throttled attempt exactly once', async () => {

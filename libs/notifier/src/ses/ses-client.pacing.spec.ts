@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { IamEmulator } from '@app/iam-emulator';
+import { EMULATOR_AWS_ENV, IamEmulator, setEnv } from '@app/iam-emulator';
 import type { notifierConfig } from '../config/notifier.config';
 import { SendRatePacer } from '../delivery/send-rate-pacer';
 import { SesClientProvider, type SesMessage } from './ses-client.provider';
@@ -15,14 +15,13 @@ const message = (to: string): SesMessage => ({
 
 /** Over real HTTP to the emulator's SES: the pace applies to every attempt, not once per message. */
 describe(`${SesClientProvider.name} pacing`, () => {
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  let restoreEnv: () => void;
   let emulator: IamEmulator;
   let sut: SesClientProvider;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLEEXAMPLE00';
-    process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-the-local-emulator';
+    restoreEnv = setEnv(EMULATOR_AWS_ENV);
     emulator = new IamEmulator();
     const endpoint = await emulator.start();
     sut = new SesClientProvider({
@@ -43,8 +42,7 @@ describe(`${SesClientProvider.name} pacing`, () => {
   afterAll(async () => {
     sut?.onModuleDestroy();
     await emulator?.stop();
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    restoreEnv();
   });
 
   afterEach(() => {
