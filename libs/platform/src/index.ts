@@ -1,5 +1,6 @@
 export * from './auth/bearer-token.guard';
 export * from './auth/public.decorator';
+export * from './aws/aws-http-handler';
 export * from './config/env-transforms';
 export * from './config/validate-env';
 export * from './http/error-body';

@@ -1,6 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GenerateCredentialReportCommand,
@@ -11,10 +9,10 @@ import {
   ListUserTagsCommand,
   type IAMClientConfig,
 } from '@aws-sdk/client-iam';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Mutex } from 'async-mutex';
+import { awsHttpHandler } from '@app/platform';
 import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_RATE_GOVERNOR } from '../iam.constants';
@@ -177,19 +175,13 @@ export class IamClientProvider implements OnModuleDestroy {
 
   private createClient(): IAMClient {
     const { config } = this;
-    const agentOptions = { keepAlive: true, maxSockets: config.maxSockets };
     const options: IAMClientConfig = {
       region: config.region,
       maxAttempts: config.maxAttempts,
       retryMode: 'standard',
       // Resolve each command class's middleware stack once, not per call: a scan sends thousands of the same command.
       cacheMiddleware: true,
-      requestHandler: new NodeHttpHandler({
-        requestTimeout: config.requestTimeoutMs,
-        connectionTimeout: config.connectionTimeoutMs,
-        httpAgent: new HttpAgent(agentOptions),
-        httpsAgent: new HttpsAgent(agentOptions),
-      }),
+      requestHandler: awsHttpHandler(config),
     };
     if (config.endpoint) {
       options.endpoint = config.endpoint;

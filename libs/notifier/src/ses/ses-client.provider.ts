@@ -1,10 +1,8 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SESv2Client, SendEmailCommand, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { awsHttpHandler } from '@app/platform';
 import { notifierConfig } from '../config/notifier.config';
 import { SendRatePacer } from '../delivery/send-rate-pacer';
 import { NotifierErrorCode, NotifierException } from '../errors/notifier.exception';
@@ -114,17 +112,11 @@ export class SesClientProvider implements OnModuleDestroy {
 
   private createClient(): SESv2Client {
     const { ses } = this.config;
-    const agentOptions = { keepAlive: true, maxSockets: ses.concurrency };
     const options: SESv2ClientConfig = {
       region: ses.region,
       maxAttempts: ses.maxAttempts,
       retryMode: 'standard',
-      requestHandler: new NodeHttpHandler({
-        requestTimeout: ses.requestTimeoutMs,
-        connectionTimeout: ses.connectionTimeoutMs,
-        httpAgent: new HttpAgent(agentOptions),
-        httpsAgent: new HttpsAgent(agentOptions),
-      }),
+      requestHandler: awsHttpHandler({ ...ses, maxSockets: ses.concurrency }),
     };
     if (ses.endpoint) {
       options.endpoint = ses.endpoint;
