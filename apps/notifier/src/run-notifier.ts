@@ -1,16 +1,21 @@
-import { ConsoleLogger, type LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NotifierExitCode, RotationNotifierJob } from '@app/notifier';
+import { iamConfig } from '@app/iam';
+import { notifierConfig, NotifierExitCode, RotationNotifierJob } from '@app/notifier';
+import { createJobLogger, jobLoggingConfig, validateAll } from '@app/platform';
 import { NotifierAppModule } from './notifier-app.module';
 
 /**
- * Boots a Nest application context (no HTTP server), runs the job once and closes the context, which
- * destroys the IAM and SES clients. Resolves to the process exit code; a boot failure such as a bad
- * environment variable, or anything the job throws, is logged with its message and gives JobFailed.
+ * Validates the environment, boots a Nest application context (no HTTP server), runs the job once and
+ * closes the context, which destroys the IAM and SES clients. Resolves to the process exit code; a bad
+ * environment variable, a boot failure or anything the job throws is logged once, by its message, and
+ * gives JobFailed.
  */
-export async function runNotifier(logger: LoggerService = new ConsoleLogger({ json: true })): Promise<number> {
+export async function runNotifier(logger: LoggerService = createJobLogger()): Promise<number> {
   let app;
   try {
+    // Before Nest: a bad variable is one plain message naming it, not a provider's stack from Nest's injector.
+    validateAll([jobLoggingConfig, notifierConfig, iamConfig]);
     app = await NestFactory.createApplicationContext(NotifierAppModule, { logger, abortOnError: false });
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err), 'NotifierBootstrap');

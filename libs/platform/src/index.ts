@@ -1,5 +1,7 @@
+export * from './auth/auth-failure-limiter';
 export * from './auth/bearer-token.guard';
 export * from './auth/public.decorator';
+export * from './auth/rate-limit.guard';
 export * from './aws/aws-http-handler';
 export * from './config/env-transforms';
 export * from './config/validate-env';
@@ -8,3 +10,4 @@ export * from './http/json-body.middleware';
 export * from './http/validation.pipe';
 export * from './logging/pino-options';
 export * from './shutdown/graceful-shutdown';
+export * from './logging/job-logger';

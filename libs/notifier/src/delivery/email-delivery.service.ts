@@ -26,7 +26,13 @@ export class EmailDeliveryService {
             return { email, ok: true, ...receipt };
           } catch (err) {
             const error = err instanceof Error ? err.message : String(err);
-            this.logger.error({ event: 'notifier.send-failed', kind: email.kind, to: email.to, error });
+            this.logger.error({
+              msg: 'An email could not be sent',
+              event: 'notifier.send-failed',
+              kind: email.kind,
+              to: email.to,
+              error,
+            });
             return { email, ok: false, error };
           }
         }),

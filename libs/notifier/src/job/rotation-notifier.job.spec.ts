@@ -113,7 +113,7 @@ describe(RotationNotifierJob.name, () => {
       emailsSkipped: 0,
       exitCode: 0,
     });
-    expect(logged).toEqual([summary]);
+    expect(logged).toEqual([{ msg: 'The notifier run finished', ...summary }]);
   });
 
   it('exits 1 when one email failed, after still sending the others', async () => {
@@ -158,7 +158,9 @@ describe(RotationNotifierJob.name, () => {
     expect(summary).toMatchObject({ exitCode: 2, error: 'IAM denied ListUsers', emailsPlanned: 0 });
     expect(delivery.deliverAll).not.toHaveBeenCalled();
     // The message only: no stack trace reaches the logs.
-    expect(errorLog.mock.calls).toEqual([[{ event: 'notifier.failed', error: 'IAM denied ListUsers' }]]);
+    expect(errorLog.mock.calls).toEqual([
+      [{ msg: 'The notifier run failed', event: 'notifier.failed', error: 'IAM denied ListUsers' }],
+    ]);
   });
 
   it('sends nothing and exits 0 when no key is old enough', async () => {

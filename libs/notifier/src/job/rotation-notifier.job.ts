@@ -83,11 +83,11 @@ export class RotationNotifierJob {
       }
     } catch (err) {
       summary.error = err instanceof Error ? err.message : String(err);
-      this.logger.error({ event: 'notifier.failed', error: summary.error });
+      this.logger.error({ msg: 'The notifier run failed', event: 'notifier.failed', error: summary.error });
     }
     summary.exitCode = exitCodeFor(summary);
     summary.durationMs = Math.round(performance.now() - started);
-    this.logger.log(summary);
+    this.logger.log({ msg: 'The notifier run finished', ...summary });
     return summary;
   }
 }

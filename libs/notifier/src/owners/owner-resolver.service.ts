@@ -41,6 +41,7 @@ export class OwnerResolverService {
             const resolution = resolveOwnerTag(await this.iam.listUserTags(userName), this.config.ownerTagKey);
             if (resolution.kind === 'fallback' && resolution.reason === 'invalid-address') {
               this.logger.warn({
+                msg: 'The owner tag holds no valid email address',
                 event: 'notifier.invalid-owner',
                 userName,
                 tagKey: this.config.ownerTagKey,
@@ -50,7 +51,12 @@ export class OwnerResolverService {
             return resolution;
           } catch (err) {
             const error = err instanceof Error ? err.message : String(err);
-            this.logger.warn({ event: 'notifier.owner-lookup-failed', userName, error });
+            this.logger.warn({
+              msg: 'The owner tag could not be read',
+              event: 'notifier.owner-lookup-failed',
+              userName,
+              error,
+            });
             return { kind: 'fallback', reason: 'lookup-failed', error };
           }
         }),

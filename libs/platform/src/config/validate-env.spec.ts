@@ -56,7 +56,7 @@ describe(validateEnv.name, () => {
       expect(err).toBeInstanceOf(EnvValidationError);
       expect((err as EnvValidationError).problems).toEqual([
         'LIMIT ("abc"): LIMIT must be an integer number',
-        'NAME (unset): NAME must be a string',
+        'NAME (unset): NAME is required',
       ]);
     }
   });

@@ -13,12 +13,15 @@ const SECRET_NAME = /TOKEN|SECRET|PASSWORD|CREDENTIAL|PRIVATE|(^|_)KEY($|_)/i;
 
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
+    // Every optional variable has a default, so an unset one that fails is required: its type checks would only confuse.
+    if (e.value === undefined) {
+      return `${e.property} (unset): ${e.property} is required`;
+    }
     const constraints = Object.entries(e.constraints ?? {});
     // A value of the wrong type fails the range checks too; only the type problem is worth reading.
     const typeProblems = constraints.filter(([name]) => name.startsWith('is'));
     const reasons = (typeProblems.length > 0 ? typeProblems : constraints).map(([, message]) => message).join('; ');
-    const shown =
-      e.value === undefined ? 'unset' : SECRET_NAME.test(e.property) ? 'value hidden' : JSON.stringify(e.value);
+    const shown = SECRET_NAME.test(e.property) ? 'value hidden' : JSON.stringify(e.value);
     return `${e.property} (${shown}): ${reasons}`;
   });
 }
