@@ -106,7 +106,6 @@ describe(OldKeysController.name, () => {
     });
 
     it.each([
-      ['missing', ''],
       ['abc', 'hours=abc'],
       ['1.5', 'hours=1.5'],
       ['-1', 'hours=-1'],
@@ -126,6 +125,17 @@ describe(OldKeysController.name, () => {
         fields: [{ field: 'hours', messages: ['hours must be an integer from 0 to 876000'] }],
       });
       expect(oldKeys.scan).not.toHaveBeenCalled();
+    });
+
+    it('says hours is required when it is missing, and nothing else', async () => {
+      const res = await request(http).get(LIST).expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'VALIDATION_FAILED',
+        message: 'hours is required',
+        fields: [{ field: 'hours', messages: ['hours is required'] }],
+      });
     });
 
     it.each(['yes', '1', 'TRUE', ''])('rejects include_inactive=%s', async (raw) => {
@@ -168,7 +178,6 @@ describe(OldKeysController.name, () => {
     });
 
     it.each([
-      ['missing', {}],
       ['a string', { hours: '24' }],
       ['abc', { hours: 'abc' }],
       ['1.5', { hours: 1.5 }],
@@ -176,12 +185,20 @@ describe(OldKeysController.name, () => {
       ['empty string', { hours: '' }],
       ['"1e3"', { hours: '1e3' }],
       ['an array', { hours: [1, 2] }],
-      ['null', { hours: null }],
       ['above the maximum', { hours: 876001 }],
     ])('rejects hours %s with 400 naming the field', async (_label, body) => {
       const res = await request(http).post(REPORT).send(body).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.fields).toEqual([{ field: 'hours', messages: ['hours must be an integer from 0 to 876000'] }]);
+      expect(oldKeys.scan).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['missing', {}],
+      ['null', { hours: null }],
+    ])('says hours is required when it is %s', async (_label, body) => {
+      const res = await request(http).post(REPORT).send(body).expect(400);
+      expect(res.body.fields).toEqual([{ field: 'hours', messages: ['hours is required'] }]);
       expect(oldKeys.scan).not.toHaveBeenCalled();
     });
 

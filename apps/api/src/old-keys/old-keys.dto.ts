@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { MAX_HOURS, type OldAccessKey, type RootAccessKey, type ScanResult } from '@app/iam';
 
 const HOURS_MESSAGE = `hours must be an integer from 0 to ${MAX_HOURS}`;
+const HOURS_REQUIRED = 'hours is required';
 
 /** Query strings are text: only plain digits become a number; `1.5`, `1e3`, `-1`, `` and arrays stay invalid. */
 const QueryInt = () =>
@@ -30,6 +31,7 @@ const includeInactiveDoc = {
 export class ListUsersQueryDto {
   @ApiProperty(hoursDoc)
   @QueryInt()
+  @IsDefined({ message: HOURS_REQUIRED })
   @IsInt({ message: HOURS_MESSAGE })
   @Min(0, { message: HOURS_MESSAGE })
   @Max(MAX_HOURS, { message: HOURS_MESSAGE })
@@ -44,6 +46,7 @@ export class ListUsersQueryDto {
 
 export class CredentialReportBodyDto {
   @ApiProperty(hoursDoc)
+  @IsDefined({ message: HOURS_REQUIRED })
   @IsInt({ message: HOURS_MESSAGE })
   @Min(0, { message: HOURS_MESSAGE })
   @Max(MAX_HOURS, { message: HOURS_MESSAGE })
