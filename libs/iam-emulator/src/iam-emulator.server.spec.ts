@@ -365,6 +365,39 @@ describe(IamEmulator.name, () => {
       expect(sut.counters.requests.ListUsers).toBe(3);
     });
 
+    it('holds the chosen actions unanswered until the client gives up, and answers again once lifted', async () => {
+      await startEmulator({ account: seedAccount({ seed: 1, users: 3 }), faults: { hang: new Set(['ListUsers']) } });
+      const client = iam();
+
+      const held = client.send(new ListUsersCommand({}), { abortSignal: AbortSignal.timeout(300) });
+      const other = await client.send(new ListAccessKeysCommand({ UserName: sut.account.listUsers()[0].userName }));
+      const err = await errorOf(held);
+
+      expect(err.name).toBe('AbortError');
+      expect(other.AccessKeyMetadata).toBeDefined();
+      expect(sut.counters.requests).toEqual({ ListUsers: 1, ListAccessKeys: 1 });
+      await sleep(50); // the aborted request's connection closes on the emulator's side too
+      expect(sut.counters.inFlight).toBe(0);
+
+      sut.faults.hang.delete('ListUsers');
+      expect((await client.send(new ListUsersCommand({}))).Users).toHaveLength(3);
+    });
+
+    it('holds SendEmail too', async () => {
+      await startEmulator({ faults: { hang: new Set(['SendEmail']) } });
+      const send = ses().send(
+        new SendEmailCommand({
+          FromEmailAddress: 'a@example.com',
+          Destination: { ToAddresses: ['b@example.com'] },
+          Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } },
+        }),
+        { abortSignal: AbortSignal.timeout(300) },
+      );
+
+      expect((await errorOf(send)).name).toBe('AbortError');
+      expect(sut.sentEmails).toEqual([]);
+    });
+
     it('reports ServiceFailure when the burst outlasts the retries', async () => {
       await startEmulator({ faults: { serverErrors: { count: 5, status: 500 } } });
 

@@ -76,6 +76,7 @@ export class IamEmulator {
       vanishingUsers: new Set(options.faults?.vanishingUsers),
       serverErrors: { count: 0, status: 500, ...options.faults?.serverErrors },
       reportNeverCompletes: options.faults?.reportNeverCompletes ?? false,
+      hang: new Set(options.faults?.hang),
       rejectRecipients: new Set(options.faults?.rejectRecipients),
       throttleSendEmail: options.faults?.throttleSendEmail ?? 0,
     };
@@ -204,6 +205,10 @@ export class IamEmulator {
     counters.inFlight++;
     counters.peakInFlight = Math.max(counters.peakInFlight, counters.inFlight);
     try {
+      if (this.faults.hang.has(action)) {
+        await this.holdUnanswered(res);
+        return;
+      }
       const throttled = this.iamBucket ? !this.iamBucket.tryTake() : false;
       const latencyMs = this.latency.draw();
       await this.latency.hold(arrivedAt, latencyMs, this.stopping.signal);
@@ -264,6 +269,10 @@ export class IamEmulator {
   private async sendEmail(req: IncomingMessage, body: string, res: ServerResponse, arrivedAt: number): Promise<void> {
     const counters = this.countersState;
     bump(counters.requests, 'SendEmail');
+    if (this.faults.hang.has('SendEmail')) {
+      await this.holdUnanswered(res);
+      return;
+    }
     await this.latency.hold(arrivedAt, this.latency.draw(), this.stopping.signal);
     try {
       if (this.options.requireAuth !== false && !req.headers.authorization) {
@@ -294,6 +303,14 @@ export class IamEmulator {
       counters.totalErrors++;
       this.json(res, err.status, { message: err.message }, err.code);
     }
+  }
+
+  /** Until the client closes the connection or the emulator stops (which closes every connection). */
+  private holdUnanswered(res: ServerResponse): Promise<void> {
+    return new Promise((resolve) => {
+      res.once('close', () => resolve());
+      this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
   }
 
   private admin(method: string, path: string, res: ServerResponse): void {

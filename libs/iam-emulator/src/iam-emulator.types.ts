@@ -40,6 +40,11 @@ export interface EmulatorFaultSettings {
   serverErrors: ServerErrorBurst;
   /** Credential report generation stays in progress until this is turned off again. */
   reportNeverCompletes: boolean;
+  /**
+   * IAM actions (or `SendEmail`) whose requests are held without an answer, a black hole: each stays open until
+   * the client gives up or the emulator stops. Removing an action answers only the requests that come after.
+   */
+  hang: Set<string>;
   /** SendEmail to any of these (to, cc or bcc; case-insensitive) answers 400 MessageRejected. */
   rejectRecipients: Set<string>;
   /** The next N SendEmail requests answer 429 TooManyRequestsException (Infinity for all of them). */
