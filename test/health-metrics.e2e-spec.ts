@@ -127,7 +127,8 @@ describe('Prometheus metrics', () => {
     expect(seriesValue(m, 'scan_duration_seconds_count', { strategy: 'credential-report', outcome: 'ok' })).toBe(1);
     expect(seriesValue(m, 'scans_in_flight', { strategy: 'list-users' })).toBe(0);
     // Nothing throttled: the pace is still unlimited, and the one (cold) report scan took no id from the cache.
-    expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(Infinity);
+    expect(seriesValue(m, 'iam_rate_governor_paced')).toBe(0);
+    expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(0);
     expect(seriesValue(m, 'iam_rate_governor_decreases')).toBe(0);
     expect(seriesValue(m, 'credential_report_key_ids_from_cache_total')).toBe(0);
 

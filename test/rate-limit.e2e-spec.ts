@@ -42,6 +42,7 @@ describe('scanning an account behind an IAM rate limit', () => {
 
     // /metrics shows the same pace and cuts.
     const m = await scrapeMetrics(h.url);
+    expect(seriesValue(m, 'iam_rate_governor_paced')).toBe(1);
     expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(governor.ratePerSecond);
     expect(seriesValue(m, 'iam_rate_governor_decreases')).toBe(governor.decreases);
     expect(governor.decreases).toBeGreaterThan(0);

@@ -98,10 +98,16 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     collectDefaultMetrics({ register: this.registry });
     const snapshot = () => this.governor?.();
     const fromGovernor: Array<[string, string, (s: RateGovernorSnapshot) => number]> = [
+      // +Inf is valid exposition but breaks most graphs and alert arithmetic: unpaced reads 0, with its own flag.
+      [
+        'iam_rate_governor_paced',
+        '1 once IAM has throttled and calls are paced, 0 while unlimited',
+        (s) => (Number.isFinite(s.ratePerSecond) ? 1 : 0),
+      ],
       [
         'iam_rate_governor_calls_per_second',
-        'Pace the adaptive rate governor allows now (+Inf until IAM first throttles)',
-        (s) => s.ratePerSecond,
+        'Pace the adaptive rate governor allows now (0 while unpaced: see iam_rate_governor_paced)',
+        (s) => (Number.isFinite(s.ratePerSecond) ? s.ratePerSecond : 0),
       ],
       ['iam_rate_governor_decreases', 'Times IAM throttling lowered the pace', (s) => s.decreases],
       ['iam_rate_governor_waiting', 'IAM attempts waiting for the pace now', (s) => s.waiting],
