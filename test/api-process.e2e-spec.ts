@@ -7,7 +7,8 @@ import { LOG_LEVELS, parseLogLines, type LogLine } from './support/log-lines';
 
 const SLOW = 30_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const OPEN_API_WARNING = 'API_TOKENS is not set: the /v1 routes are open to anyone who can reach the service';
+const OPEN_API_WARNING =
+  'ALLOW_UNAUTHENTICATED=true and API_TOKENS is not set: the /v1 routes are open to anyone who can reach the service';
 
 function canConnect(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
@@ -77,8 +78,8 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
     emulator.faults.accessDenied.clear();
     expect(denied.status).toBe(502);
     ids.denied = denied.headers.get('x-request-id') ?? '';
-    for (const path of ['/health/live', '/health/ready', '/metrics']) {
-      expect((await fetch(`${api.url}${path}`, { headers: auth })).status).toBe(200);
+    for (const url of [`${api.url}/health/live`, `${api.url}/health/ready`, `${api.metricsUrl}/metrics`]) {
+      expect((await fetch(url, { headers: auth })).status).toBe(200);
     }
 
     api.child.kill('SIGTERM');
@@ -235,7 +236,7 @@ describe('graceful shutdown of the API process', () => {
           'Shut down cleanly',
         ]),
       );
-      // With API_TOKENS unset the API says at boot that it is open.
+      // Run open on purpose (the harness sets ALLOW_UNAUTHENTICATED=true), the API says so at boot.
       expect(lines).toContainEqual(
         expect.objectContaining({ level: LOG_LEVELS.warn, context: 'Auth', msg: OPEN_API_WARNING }),
       );
@@ -271,6 +272,15 @@ describe('configuration errors stop the API process', () => {
     expect(run?.code).not.toBe(0);
     expect(run?.output).toContain(`${name} (`);
     expect(run?.output).not.toContain('Listening on');
+  });
+
+  it('fails closed: without API_TOKENS and without ALLOW_UNAUTHENTICATED=true it does not start', async () => {
+    const api = await spawnApi({ ALLOW_UNAUTHENTICATED: '', AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9' });
+    spawned.push(api);
+    expect(await api.exited).toBe(1);
+    expect(api.output()).toContain('API_TOKENS (unset): required;');
+    expect(api.output()).toContain('ALLOW_UNAUTHENTICATED=true');
+    expect(api.output()).not.toContain('Listening on');
   });
 
   it('does not echo the value of a secret variable', () => {

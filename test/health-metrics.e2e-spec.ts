@@ -86,11 +86,11 @@ describe('Prometheus metrics', () => {
     const answer = askOldKeys(h.url, 'list-users', q);
     let seen: number | undefined;
     for (let i = 0; i < 200 && !seen; i++) {
-      seen = seriesValue(await scrapeMetrics(h.url), 'scans_in_flight', { strategy: 'list-users' });
+      seen = seriesValue(await scrapeMetrics(h.metricsUrl), 'scans_in_flight', { strategy: 'list-users' });
     }
     expect(seen).toBe(1);
     expect((await answer).status).toBe(200);
-    expect(seriesValue(await scrapeMetrics(h.url), 'scans_in_flight', { strategy: 'list-users' })).toBe(0);
+    expect(seriesValue(await scrapeMetrics(h.metricsUrl), 'scans_in_flight', { strategy: 'list-users' })).toBe(0);
   });
 
   it('counts HTTP requests, IAM calls, scans and the keys found by age band', async () => {
@@ -100,7 +100,7 @@ describe('Prometheus metrics', () => {
     expect(report.status).toBe(200);
     expect((await fetch(`${h.url}${LIST_USERS_PATH}?hours=abc`)).status).toBe(400);
 
-    const m = await scrapeMetrics(h.url);
+    const m = await scrapeMetrics(h.metricsUrl);
     const route = LIST_USERS_PATH;
     expect(seriesValue(m, 'http_requests_total', { route, method: 'GET', status: '200' })).toBe(2);
     expect(seriesValue(m, 'http_requests_total', { route, method: 'GET', status: '400' })).toBe(1);

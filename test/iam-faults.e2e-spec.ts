@@ -223,7 +223,7 @@ describe('IAM rate limit (the emulator throttles a good share of calls)', () => 
       expect(requests.ListAccessKeys - throttled.ListAccessKeys).toBe(account.userCount);
       expect(errors).toEqual({ Throttling: (throttled.ListUsers ?? 0) + throttled.ListAccessKeys });
 
-      const metrics = await scrapeMetrics(h.url);
+      const metrics = await scrapeMetrics(h.metricsUrl);
       expect(seriesValue(metrics, 'iam_calls_total', { action: 'ListAccessKeys', outcome: 'throttled' })).toBe(
         throttled.ListAccessKeys,
       );

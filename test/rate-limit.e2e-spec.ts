@@ -41,7 +41,7 @@ describe('scanning an account behind an IAM rate limit', () => {
     expect(governor.ratePerSecond).toBeLessThan(Infinity);
 
     // /metrics shows the same pace and cuts.
-    const m = await scrapeMetrics(h.url);
+    const m = await scrapeMetrics(h.metricsUrl);
     expect(seriesValue(m, 'iam_rate_governor_paced')).toBe(1);
     expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(governor.ratePerSecond);
     expect(seriesValue(m, 'iam_rate_governor_decreases')).toBe(governor.decreases);

@@ -64,7 +64,7 @@ describe('requests the API refuses before any IAM call', () => {
     });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-request-id')).toBe('bad-body-1');
-    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(
       /http_requests_total\{route="\/v1\/iam\/old-access-keys\/credential-report",method="POST",status="400"\} [1-9]/,
     );

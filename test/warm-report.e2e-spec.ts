@@ -46,7 +46,7 @@ describe('credential report with warm key ids (SCAN_CACHE_TTL_SECONDS=0)', () =>
     expect(warm).toEqual(cold);
     expect(listAccessKeysCalls()).toBe(0);
     expect(h.emulator.counters.requests.GetCredentialReport).toBe(1);
-    const metrics = await scrapeMetrics(h.url);
+    const metrics = await scrapeMetrics(h.metricsUrl);
     expect(seriesValue(metrics, 'credential_report_key_ids_from_cache_total')).toBe(owners.length);
 
     // One user of each kind of change; the report shows them only once it is generated again.

@@ -7,12 +7,15 @@ import { Test } from '@nestjs/testing';
 import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp } from '../../apps/api/src/configure-app';
+import { MetricsListener } from '../../apps/api/src/metrics/metrics-listener';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
 export interface ApiHarness {
   app: INestApplication;
   url: string;
+  /** The METRICS_PORT listener, e.g. `${metricsUrl}/metrics`. */
+  metricsUrl: string;
   emulator: IamEmulator;
   close(): Promise<void>;
 }
@@ -34,6 +37,9 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
     LOG_LEVEL: 'silent',
     REPORT_POLL_INTERVAL_MS: '20',
     RATE_LIMIT_PER_MINUTE: '0',
+    // The API refuses to boot open unless told to; specs about tokens pass API_TOKENS.
+    ALLOW_UNAUTHENTICATED: 'true',
+    METRICS_PORT: '0',
     ...options.env,
   };
   // The SDK reads credentials lazily at the first call, so the environment stays until close().
@@ -56,6 +62,7 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
     return {
       app,
       url: `http://127.0.0.1:${port}`,
+      metricsUrl: app.get(MetricsListener).url,
       emulator,
       close: async () => {
         await app.close();
@@ -73,6 +80,7 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
 export interface SpawnedApi {
   child: ChildProcessWithoutNullStreams;
   url: string;
+  metricsUrl: string;
   /** stdout and stderr interleaved. */
   output(): string;
   /** stdout alone: where the JSON log lines go (Node's own warnings go to stderr). */
@@ -82,10 +90,20 @@ export interface SpawnedApi {
 
 /** The API as its own process (`apps/api/src/main.ts`), for signals, exit codes and log lines. */
 export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<SpawnedApi> {
-  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const metricsPort = port + 20_000;
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...EMULATOR_AWS_ENV, PORT: port, HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...EMULATOR_AWS_ENV,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'test',
+      ALLOW_UNAUTHENTICATED: 'true',
+      ...env,
+    },
   });
   let out = '';
   let stdout = '';
@@ -115,7 +133,7 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, url, output: () => out, stdout: () => stdout, exited };
+  return { child, url, metricsUrl: `http://127.0.0.1:${metricsPort}`, output: () => out, stdout: () => stdout, exited };
 }
 
 /** For afterEach/afterAll: a spawned API a failed test left running is killed, so Jest can exit. */

@@ -2,7 +2,7 @@ import { Logger, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { IamModule } from '@app/iam';
 import {
@@ -11,14 +11,25 @@ import {
   MetricsModule,
   RateGovernorMetricsBinder,
 } from '@app/observability';
-import { BearerTokenGuard, createValidationPipe, pinoParams, RequestBodyGuard, ShutdownState } from '@app/platform';
+import {
+  AuthFailureLimiter,
+  BearerTokenGuard,
+  createValidationPipe,
+  pinoParams,
+  RateLimitGuard,
+  RequestBodyGuard,
+  ShutdownState,
+} from '@app/platform';
 import { apiConfig } from './config/api.config';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
-import { MetricsController } from './metrics/metrics.controller';
+import { MetricsListener } from './metrics/metrics-listener';
 import { OldKeysController } from './old-keys/old-keys.controller';
 
 type ApiConfig = ConfigType<typeof apiConfig>;
+
+/** Clients whose failed authentications are remembered at once (about 100 bytes each). */
+const AUTH_FAILURE_CLIENTS = 10_000;
 
 @Module({
   imports: [
@@ -40,24 +51,40 @@ type ApiConfig = ConfigType<typeof apiConfig>;
     MetricsModule,
     IamModule,
   ],
-  controllers: [OldKeysController, HealthController, MetricsController],
+  controllers: [OldKeysController, HealthController],
   providers: [
     ShutdownState,
     IamHealthIndicator,
     RateGovernorMetricsBinder,
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
-    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    MetricsListener,
+    {
+      provide: AuthFailureLimiter,
+      inject: [apiConfig.KEY],
+      useFactory: (config: ApiConfig) =>
+        new AuthFailureLimiter({
+          failuresPerWindow: config.authFailuresPerMinute,
+          windowMs: 60_000,
+          lockoutMs: config.authLockoutMs,
+          maxClients: AUTH_FAILURE_CLIENTS,
+        }),
+    },
+    // Authentication runs before the rate limit, so a wrong token spends the failed-authentication budget only,
+    // never the request budget of the callers who share its address.
     {
       provide: APP_GUARD,
-      inject: [apiConfig.KEY, Reflector],
-      useFactory: (config: ApiConfig, reflector: Reflector) => {
+      inject: [apiConfig.KEY, Reflector, AuthFailureLimiter],
+      useFactory: (config: ApiConfig, reflector: Reflector, failures: AuthFailureLimiter) => {
         if (config.apiTokens.length === 0) {
-          new Logger('Auth').warn('API_TOKENS is not set: the /v1 routes are open to anyone who can reach the service');
+          new Logger('Auth').warn(
+            'ALLOW_UNAUTHENTICATED=true and API_TOKENS is not set: the /v1 routes are open to anyone who can reach the service',
+          );
         }
-        return new BearerTokenGuard(config.apiTokens, reflector);
+        return new BearerTokenGuard(config.apiTokens, reflector, failures);
       },
     },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: RequestBodyGuard },
   ],
 })

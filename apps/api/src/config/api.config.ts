@@ -2,6 +2,7 @@ import { registerAs } from '@nestjs/config';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,7 +12,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { ToInt, ToList, validateEnv } from '@app/platform';
+import { EnvValidationError, ToBool, ToInt, ToList, validateEnv } from '@app/platform';
 
 export class ApiEnv {
   @ToInt()
@@ -35,7 +36,7 @@ export class ApiEnv {
   @Max(600_000)
   SHUTDOWN_GRACE_MS: number = 25_000;
 
-  /** Comma-separated bearer tokens; unset leaves the API open (with a warning at boot). */
+  /** Comma-separated bearer tokens; required unless ALLOW_UNAUTHENTICATED=true (checked in apiConfig). */
   @IsOptional()
   @ToList()
   @IsArray()
@@ -44,6 +45,32 @@ export class ApiEnv {
   @MinLength(16, { each: true, message: 'each of API_TOKENS must be at least 16 characters' })
   @Matches(/^[\x21-\x7e]+$/, { each: true, message: 'API_TOKENS must be printable ASCII without spaces' })
   API_TOKENS?: string[];
+
+  /** Runs /v1 without bearer tokens when API_TOKENS is unset: an explicit choice (the demo), never a default. */
+  @ToBool()
+  @IsBoolean({ message: 'ALLOW_UNAUTHENTICATED must be true or false' })
+  ALLOW_UNAUTHENTICATED: boolean = false;
+
+  /** Failed authentications per minute per client before it is locked out; 0 turns the lockout off. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  AUTH_FAILURES_PER_MINUTE: number = 10;
+
+  /** How long a client that spent its failed-authentication budget gets 429 for requests without a valid token. */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  AUTH_LOCKOUT_SECONDS: number = 900;
+
+  /** Port of the Prometheus /metrics listener, apart from PORT so the NetworkPolicy can admit only the scraper. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT: number = 9464;
 
   /** Requests per minute per client on the /v1 routes; 0 turns the limit off. */
   @ToInt()
@@ -75,6 +102,11 @@ export interface ApiConfig {
   logLevel: string;
   shutdownGraceMs: number;
   apiTokens: string[];
+  allowUnauthenticated: boolean;
+  authFailuresPerMinute: number;
+  authLockoutMs: number;
+  /** 0 picks a free port (tests). */
+  metricsPort: number;
   rateLimitPerMinute: number;
   readinessCacheMs: number;
   /** Express's `trust proxy` setting. */
@@ -83,6 +115,19 @@ export interface ApiConfig {
 
 export const apiConfig = registerAs('api', (): ApiConfig => {
   const env = validateEnv(ApiEnv, process.env);
+  const problems: string[] = [];
+  // Fail closed: a deleted Secret must stop the API, not start it open.
+  if ((env.API_TOKENS ?? []).length === 0 && !env.ALLOW_UNAUTHENTICATED) {
+    problems.push(
+      'API_TOKENS (unset): required; set the bearer tokens /v1 accepts, or ALLOW_UNAUTHENTICATED=true to run /v1 open on purpose',
+    );
+  }
+  if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    problems.push(`METRICS_PORT (${env.METRICS_PORT}): must differ from PORT`);
+  }
+  if (problems.length > 0) {
+    throw new EnvValidationError(problems);
+  }
   return {
     port: env.PORT,
     host: env.HOST,
@@ -90,6 +135,10 @@ export const apiConfig = registerAs('api', (): ApiConfig => {
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     apiTokens: env.API_TOKENS ?? [],
+    allowUnauthenticated: env.ALLOW_UNAUTHENTICATED,
+    authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    authLockoutMs: env.AUTH_LOCKOUT_SECONDS * 1000,
+    metricsPort: env.METRICS_PORT,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     readinessCacheMs: env.READINESS_CACHE_SECONDS * 1000,
     trustProxy:
