@@ -9,14 +9,18 @@ describe('api configuration', () => {
   });
 
   it('has production defaults', () => {
-    process.env = { PATH: saved.PATH };
+    process.env = { PATH: saved.PATH, API_TOKENS: 'aaaaaaaaaaaaaaaa' };
     expect(apiConfig()).toEqual({
       port: 3000,
       host: '0.0.0.0',
       env: 'production',
       logLevel: 'info',
       shutdownGraceMs: 25_000,
-      apiTokens: [],
+      apiTokens: ['aaaaaaaaaaaaaaaa'],
+      allowUnauthenticated: false,
+      authFailuresPerMinute: 10,
+      authLockoutMs: 900_000,
+      metricsPort: 9464,
       rateLimitPerMinute: 120,
       readinessCacheMs: 10_000,
       trustProxy: false,
@@ -31,13 +35,40 @@ describe('api configuration', () => {
     expect(() => validateEnv(ApiEnv, { API_TOKENS: 'short' })).toThrow(/API_TOKENS .*at least 16 characters/);
   });
 
+  it.each([undefined, '', ' , '])(
+    'fails closed: API_TOKENS=%p without ALLOW_UNAUTHENTICATED stops the API',
+    (tokens) => {
+      process.env = { PATH: saved.PATH, ...(tokens === undefined ? {} : { API_TOKENS: tokens }) };
+      expect(() => apiConfig()).toThrow(
+        'Invalid configuration:\n  - API_TOKENS (unset): required; set the bearer tokens /v1 accepts, or ALLOW_UNAUTHENTICATED=true to run /v1 open on purpose',
+      );
+      process.env.ALLOW_UNAUTHENTICATED = 'false';
+      expect(() => apiConfig()).toThrow(/API_TOKENS \(unset\): required/);
+    },
+  );
+
+  it('runs open only when ALLOW_UNAUTHENTICATED=true says so', () => {
+    process.env = { PATH: saved.PATH, ALLOW_UNAUTHENTICATED: 'true' };
+    expect(apiConfig()).toMatchObject({ apiTokens: [], allowUnauthenticated: true });
+    process.env.ALLOW_UNAUTHENTICATED = 'maybe';
+    expect(() => apiConfig()).toThrow(/ALLOW_UNAUTHENTICATED \("maybe"\): ALLOW_UNAUTHENTICATED must be true or false/);
+  });
+
+  it('keeps METRICS_PORT apart from PORT', () => {
+    process.env = { PATH: saved.PATH, API_TOKENS: 'aaaaaaaaaaaaaaaa', PORT: '8080', METRICS_PORT: '8080' };
+    expect(() => apiConfig()).toThrow(/METRICS_PORT \(8080\): must differ from PORT/);
+  });
+
   it.each([
     ['PORT', '70000'],
+    ['AUTH_FAILURES_PER_MINUTE', '-1'],
+    ['AUTH_LOCKOUT_SECONDS', '0'],
+    ['METRICS_PORT', '70000'],
     ['LOG_LEVEL', 'loud'],
     ['NODE_ENV', 'staging'],
     ['RATE_LIMIT_PER_MINUTE', '-1'],
   ])('stops on a bad %s', (name, value) => {
-    process.env = { PATH: saved.PATH, [name]: value };
+    process.env = { PATH: saved.PATH, API_TOKENS: 'aaaaaaaaaaaaaaaa', [name]: value };
     expect(() => apiConfig()).toThrow(new RegExp(`^Invalid configuration:\\n  - ${name} `));
   });
 
@@ -73,7 +104,11 @@ describe('TRUST_PROXY', () => {
     ['1', 1],
     ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
   ])('reads %p as %p', (raw, trustProxy) => {
-    process.env = { PATH: saved.PATH, ...(raw === undefined ? {} : { TRUST_PROXY: raw }) };
+    process.env = {
+      PATH: saved.PATH,
+      API_TOKENS: 'aaaaaaaaaaaaaaaa',
+      ...(raw === undefined ? {} : { TRUST_PROXY: raw }),
+    };
     expect(apiConfig().trustProxy).toEqual(trustProxy);
   });
 
