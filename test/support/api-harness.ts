@@ -37,6 +37,7 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
     LOG_LEVEL: 'silent',
     REPORT_POLL_INTERVAL_MS: '20',
     RATE_LIMIT_PER_MINUTE: '0',
+    AUTH_FAILURES_PER_MINUTE: '0',
     // The API refuses to boot open unless told to; specs about tokens pass API_TOKENS.
     ALLOW_UNAUTHENTICATED: 'true',
     METRICS_PORT: '0',
