@@ -1,16 +1,25 @@
-# syntax=docker/dockerfile:1
 # One image, two entry points: the API (default CMD) and the daily notifier
 # (`node dist/apps/notifier/main.js`, set as the CronJob's command).
 #
-# Node 22 LTS: the AWS SDK for JavaScript v3 drops Node 20 in 2027. Bump the version here and in CI together;
-# in a registry pipeline pin the digest too (node:22.x.y-bookworm-slim@sha256:...), e.g. with Renovate.
+# Node 22 LTS: the AWS SDK for JavaScript v3 drops Node 20 in 2027. The version is stated in .node-version; a test
+# fails unless this line, .ci/run, package.json `engines` and the README agree with it. In a registry pipeline pin
+# the digest too (node:22.x.y-bookworm-slim@sha256:...), e.g. with Renovate.
+#
+# Behind a TLS-intercepting proxy or a private registry, pass the npm configuration and the CA bundle as BuildKit
+# secrets; they are mounted only while `npm ci` runs and never stored in a layer:
+#   docker build --secret id=npmrc,src="$(npm config get userconfig)" \
+#     --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt -t iam-key-monitor:local .
 ARG NODE_IMAGE=node:22.23.3-bookworm-slim
 
 # ---- build: every dependency, compile both apps into dist/ --------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    --mount=type=secret,id=npmrc,target=/root/.npmrc,required=false \
+    --mount=type=secret,id=ca,target=/run/secrets/ca.pem,required=false \
+    if [ -s /run/secrets/ca.pem ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca.pem npm_config_cafile=/run/secrets/ca.pem; fi && \
+    npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
@@ -20,7 +29,11 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    --mount=type=secret,id=npmrc,target=/root/.npmrc,required=false \
+    --mount=type=secret,id=ca,target=/run/secrets/ca.pem,required=false \
+    if [ -s /run/secrets/ca.pem ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca.pem npm_config_cafile=/run/secrets/ca.pem; fi && \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime ---------------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -20,7 +20,7 @@ import { iamConfig, type IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { HOUR_MS, IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery } from '../iam.types';
-import { reportBytes, reportCsv, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
+import { reportBytes, reportCsv, reportDate, type ReportRow } from '../../../../test/support/credential-report.builder';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { RequestSlots } from '../scan/request-slots';
 import { CredentialReportStrategy } from './credential-report.strategy';

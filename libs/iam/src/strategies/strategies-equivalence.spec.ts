@@ -13,7 +13,7 @@ import { IamClientProvider } from '../client/iam-client.provider';
 import type { IamConfig } from '../config/iam.config';
 import { HOUR_MS, type Clock } from '../iam.constants';
 import type { ScanQuery } from '../iam.types';
-import { reportBytes, reportDate, type ReportRow } from '../report/testing/credential-report.builder';
+import { reportBytes, reportDate, type ReportRow } from '../../../../test/support/credential-report.builder';
 import { CredentialReportStrategy } from './credential-report.strategy';
 import { ListUsersStrategy } from './list-users.strategy';
 import { testIamConfig } from '../testing/iam-config.fixture';
