@@ -15,6 +15,7 @@ export * from './scan/iam-call-meter';
 export * from './scan/old-keys';
 export * from './scan/old-keys.service';
 export * from './scan/request-slots';
+export * from './scan/scan-deadline';
 export * from './strategies/credential-report.strategy';
 export * from './strategies/list-users.strategy';
 export * from './strategies/scan-strategy.interface';

@@ -12,7 +12,7 @@ import {
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Mutex } from 'async-mutex';
-import { awsHttpHandler } from '@app/platform';
+import { awsHttpHandler, redactUserinfo } from '@app/platform';
 import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_RATE_GOVERNOR } from '../iam.constants';
@@ -20,6 +20,7 @@ import type { AccessKeyStatus, CredentialReport, CredentialReportState, IamAcces
 import { AdaptiveRateGovernor, type RatePermit } from '../scan/adaptive-rate.governor';
 import { meterStorage } from '../scan/iam-call-meter';
 import { ScanStoppedError, type RequestSlots } from '../scan/request-slots';
+import { abortedError, scanDeadlineStorage } from '../scan/scan-deadline';
 import { isThrottlingError, mapAwsError } from './aws-error.mapper';
 import { IAM_CALL_OBSERVER, type IamCallObserver, type IamCallOutcome } from './iam-call-observer';
 
@@ -39,7 +40,11 @@ interface SendOptions {
   /** Keep retrying throttled calls until IAM_THROTTLE_MAX_WAIT_MS (not for probes). */
   waitOutThrottling?: boolean;
   slots?: RequestSlots;
+  /** Aborts the call (its HTTP attempt in flight included); the scan's deadline, when there is one, does too. */
+  signal?: AbortSignal;
 }
+
+type Call<O> = (client: IAMClient, options: { abortSignal?: AbortSignal }) => Promise<O>;
 
 /**
  * The only door to IAM. Owns the single SDK client (created lazily under a mutex so concurrent first
@@ -76,8 +81,8 @@ export class IamClientProvider implements OnModuleDestroy {
   }
 
   async listUsersPage(marker?: string, maxItems = 1000): Promise<UsersPage> {
-    const out = await this.send('ListUsers', (c) =>
-      c.send(new ListUsersCommand({ Marker: marker, MaxItems: maxItems })),
+    const out = await this.send('ListUsers', (c, o) =>
+      c.send(new ListUsersCommand({ Marker: marker, MaxItems: maxItems }), o),
     );
     const users = (out.Users ?? []).map((u) => ({
       userName: req(u.UserName, 'UserName'),
@@ -91,9 +96,15 @@ export class IamClientProvider implements OnModuleDestroy {
     return { users, nextMarker: out.IsTruncated ? out.Marker : undefined };
   }
 
-  /** One cheap call for readiness: no outer throttle retries, so a probe never hangs on a busy account. */
-  async ping(): Promise<void> {
-    await this.send('ListUsers', (c) => c.send(new ListUsersCommand({ MaxItems: 1 })), { waitOutThrottling: false });
+  /**
+   * One cheap call for readiness: no outer throttle retries, so a probe never waits on a busy account, and
+   * `signal` ends it whatever IAM does (the SDK's own attempts and retries could outlast a probe's timeout).
+   */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.send('ListUsers', (c, o) => c.send(new ListUsersCommand({ MaxItems: 1 }), o), {
+      waitOutThrottling: false,
+      signal,
+    });
   }
 
   /**
@@ -106,7 +117,7 @@ export class IamClientProvider implements OnModuleDestroy {
     do {
       const out = await this.send(
         'ListAccessKeys',
-        (c) => c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
+        (c, o) => c.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }), o),
         { slots },
       );
       for (const k of out.AccessKeyMetadata ?? []) {
@@ -126,8 +137,8 @@ export class IamClientProvider implements OnModuleDestroy {
     const tags: Record<string, string> = {};
     let marker: string | undefined;
     do {
-      const out = await this.send('ListUserTags', (c) =>
-        c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker })),
+      const out = await this.send('ListUserTags', (c, o) =>
+        c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }), o),
       );
       for (const t of out.Tags ?? []) {
         if (t.Key !== undefined) {
@@ -140,13 +151,15 @@ export class IamClientProvider implements OnModuleDestroy {
   }
 
   async generateCredentialReport(): Promise<CredentialReportState> {
-    const out = await this.send('GenerateCredentialReport', (c) => c.send(new GenerateCredentialReportCommand({})));
+    const out = await this.send('GenerateCredentialReport', (c, o) =>
+      c.send(new GenerateCredentialReportCommand({}), o),
+    );
     return out.State ?? 'STARTED';
   }
 
   /** Throws IamException ReportNotPresent / ReportExpired / ReportInProgress while there is nothing to read. */
   async getCredentialReport(): Promise<CredentialReport> {
-    const out = await this.send('GetCredentialReport', (c) => c.send(new GetCredentialReportCommand({})));
+    const out = await this.send('GetCredentialReport', (c, o) => c.send(new GetCredentialReportCommand({}), o));
     // Without its generation time a report's age is unknown, and answering as if it were fresh would mislead.
     if (!out.Content || !out.GeneratedTime) {
       throw new IamException(IamErrorCode.ReportMalformed, 'IAM returned a credential report without content or time', {
@@ -239,7 +252,9 @@ export class IamClientProvider implements OnModuleDestroy {
       },
       { step: 'deserialize', name: 'iamKeyMonitorRequestSlot', priority: 'low' },
     );
-    this.logger.log(config.endpoint ? `IAM client created for endpoint ${config.endpoint}` : 'IAM client created');
+    this.logger.log(
+      config.endpoint ? `IAM client created for endpoint ${redactUserinfo(config.endpoint)}` : 'IAM client created',
+    );
     return client;
   }
 
@@ -261,31 +276,46 @@ export class IamClientProvider implements OnModuleDestroy {
     this.observer?.onAttempt(actionOf(context), outcome, durationMs);
   }
 
-  private send<O extends { $metadata?: { attempts?: number } }>(
+  private async send<O extends { $metadata?: { attempts?: number } }>(
     action: string,
-    call: (client: IAMClient) => Promise<O>,
+    call: Call<O>,
     options: SendOptions = {},
   ): Promise<O> {
     const { slots } = options;
-    return slots
-      ? slotStorage.run(slots, () => this.sendNow(action, call, options))
-      : this.sendNow(action, call, options);
+    const scan = scanDeadlineStorage.getStore();
+    const signals = [options.signal, scan?.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const leave = scan?.enter(action);
+    try {
+      return await (slots
+        ? slotStorage.run(slots, () => this.sendNow(action, call, options, signal))
+        : this.sendNow(action, call, options, signal));
+    } finally {
+      leave?.();
+    }
   }
 
   private async sendNow<O extends { $metadata?: { attempts?: number } }>(
     action: string,
-    call: (client: IAMClient) => Promise<O>,
+    call: Call<O>,
     { waitOutThrottling = true }: SendOptions,
+    signal: AbortSignal | undefined,
   ): Promise<O> {
     const client = await this.getClient();
     const deadline = Date.now() + (waitOutThrottling ? this.config.throttleMaxWaitMs : 0);
     for (let round = 0; ; round++) {
+      if (signal?.aborted) {
+        throw abortedError(signal, action);
+      }
       try {
-        const out = await call(client);
+        const out = await call(client, { abortSignal: signal });
         this.countRetries(out.$metadata?.attempts);
         return out;
       } catch (err) {
         this.countRetries((err as { $metadata?: { attempts?: number } }).$metadata?.attempts);
+        if (signal?.aborted) {
+          throw abortedError(signal, action);
+        }
         // The shared governor already spaces every attempt to what IAM allows, so this short jittered pause only
         // spreads the retries of calls whose SDK retry budget ran dry; the deadline, not a count, ends them.
         const waitMs = Math.min(1000, 50 * 2 ** Math.min(round, 10)) * (0.5 + Math.random() / 2);
@@ -297,7 +327,7 @@ export class IamClientProvider implements OnModuleDestroy {
           if (meter) {
             meter.retries++;
           }
-          await sleep(waitMs);
+          await sleep(waitMs, undefined, { signal }).catch(() => undefined); // an abort is seen at the loop's top
           continue;
         }
         throw mapAwsError(err, action);

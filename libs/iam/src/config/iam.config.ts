@@ -68,6 +68,12 @@ export class IamEnv {
   @Min(0)
   @Max(86_400)
   SCAN_CACHE_TTL_SECONDS: number = 60;
+
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  SCAN_MAX_DURATION_MS: number = 300_000;
 }
 
 export interface IamConfig {
@@ -84,6 +90,8 @@ export interface IamConfig {
   reportPollIntervalMs: number;
   /** 0 turns sharing into exact per-request scans (only identical in-flight requests share). */
   scanCacheTtlMs: number;
+  /** A scan still running after this is aborted and its waiters answered 504 IAM_TIMEOUT. */
+  scanMaxDurationMs: number;
 }
 
 export function toIamConfig(env: IamEnv): IamConfig {
@@ -99,6 +107,7 @@ export function toIamConfig(env: IamEnv): IamConfig {
     reportMaxWaitMs: env.REPORT_MAX_WAIT_MS,
     reportPollIntervalMs: env.REPORT_POLL_INTERVAL_MS,
     scanCacheTtlMs: env.SCAN_CACHE_TTL_SECONDS * 1000,
+    scanMaxDurationMs: env.SCAN_MAX_DURATION_MS,
   };
 }
 

@@ -1,5 +1,6 @@
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import type { Clock } from '../iam.constants';
+import { ScanDeadlineExceeded } from '../scan/scan-deadline';
 import { ReportPoll, type ReportPollOptions } from './report-poll';
 
 describe(ReportPoll.name, () => {
@@ -81,5 +82,23 @@ describe(ReportPoll.name, () => {
 
     expect(sleep).not.toHaveBeenCalled();
     expect(err.code).toBe(IamErrorCode.ReportNotReady);
+  });
+
+  it("stops waiting with a 504 the moment the scan's deadline aborts it", async () => {
+    const controller = new AbortController();
+    sleep.mockImplementation(() => new Promise<void>(() => undefined)); // a wait that would never end
+    const poll = new ReportPoll({ intervalMs: 1000, maxWaitMs: 60_000 }, clock, sleep, controller.signal);
+
+    const waiting = poll.wait('testing').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    controller.abort(new ScanDeadlineExceeded(5000));
+
+    expect(await waiting).toMatchObject({
+      code: IamErrorCode.Timeout,
+      action: 'GetCredentialReport',
+      message: 'The scan did not finish within SCAN_MAX_DURATION_MS (5000 ms); GetCredentialReport was running',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import type { Clock } from '../iam.constants';
+import { unlessAborted } from '../scan/scan-deadline';
 import { REPORT_MIN_RETRY_AFTER_SECONDS, REPORT_POLL_MAX_DELAY_MS, type Sleep } from './report.constants';
 
 export interface ReportPollOptions {
@@ -23,6 +24,8 @@ export class ReportPoll {
     private readonly options: ReportPollOptions,
     private readonly clock: Clock,
     private readonly sleep: Sleep,
+    /** Ends a wait early (the scan's deadline) with a 504 instead of sleeping on. */
+    private readonly signal?: AbortSignal,
   ) {
     this.startedAt = clock.now().getTime();
     this.nextDelayMs = options.intervalMs;
@@ -41,7 +44,7 @@ export class ReportPoll {
     }
     const delayMs = Math.min(this.nextDelayMs, remaining);
     this.nextDelayMs = Math.min(this.nextDelayMs * 2, this.maxDelayMs);
-    await this.sleep(delayMs);
+    await unlessAborted(this.sleep(delayMs), this.signal, 'GetCredentialReport');
   }
 
   /** About one more backoff step: the report keeps building on AWS's side after we stop waiting. */

@@ -1,8 +1,10 @@
 import type { IamConfig } from '../config/iam.config';
+import { IamErrorCode, IamException } from '../errors/iam.exception';
 import type { OldAccessKey, ScanQuery, ScanResult } from '../iam.types';
 import type { CredentialReportStrategy } from '../strategies/credential-report.strategy';
 import type { ListUsersStrategy } from '../strategies/list-users.strategy';
 import { OldKeysService, type ScanObserver } from './old-keys.service';
+import { scanDeadlineStorage } from './scan-deadline';
 
 const NOW = new Date('2026-11-23T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -53,8 +55,8 @@ describe(OldKeysService.name, () => {
   let observer: jest.Mocked<ScanObserver>;
   let now: Date;
 
-  function build(ttlSeconds: number) {
-    const config = { scanCacheTtlMs: ttlSeconds * 1000 } as IamConfig;
+  function build(ttlSeconds: number, scanMaxDurationMs = 60_000) {
+    const config = { scanCacheTtlMs: ttlSeconds * 1000, scanMaxDurationMs } as IamConfig;
     sut = new OldKeysService(
       listUsers as unknown as ListUsersStrategy,
       report as unknown as CredentialReportStrategy,
@@ -153,6 +155,84 @@ describe(OldKeysService.name, () => {
 
       await sut.scan('list-users', q);
       expect(listUsers.scan).toHaveBeenCalledTimes(3);
+    });
+  });
+
+  describe('with a scan deadline (SCAN_MAX_DURATION_MS)', () => {
+    const q = { hours: 1, includeInactive: false };
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+
+    it('answers every waiter of a stuck scan 504 naming the running action, aborts it, then scans afresh', async () => {
+      build(60, 150);
+      let signal: AbortSignal | undefined;
+      const stuck = deferred<ScanResult>();
+      listUsers.scan.mockImplementationOnce(() => {
+        const deadline = scanDeadlineStorage.getStore();
+        signal = deadline?.signal;
+        deadline?.enter('ListUsers')(); // done
+        deadline?.enter('ListAccessKeys'); // never answers
+        return stuck.promise;
+      });
+      listUsers.scan.mockResolvedValueOnce(inventory());
+
+      const started = performance.now();
+      const first = failure(sut.scan('list-users', q));
+      const follower = failure(sut.scan('list-users', { hours: 500, includeInactive: true }));
+      const [a, b] = await Promise.all([first, follower]);
+      const elapsed = performance.now() - started;
+
+      for (const err of [a, b]) {
+        expect(err).toBeInstanceOf(IamException);
+        expect(err).toMatchObject({
+          code: IamErrorCode.Timeout,
+          action: 'ListAccessKeys',
+          message: 'The scan did not finish within SCAN_MAX_DURATION_MS (150 ms); ListAccessKeys was running',
+        });
+      }
+      expect(elapsed).toBeGreaterThanOrEqual(140);
+      expect(elapsed).toBeLessThan(2000);
+      expect(signal?.aborted).toBe(true);
+      expect(observer.scanFinished).toHaveBeenCalledWith('list-users', 'error', expect.any(Number));
+      // The strategy has not returned: liveness can see it.
+      expect(sut.runningScans()).toEqual([{ source: 'list-users', startedAt: expect.any(Number) as number }]);
+
+      const next = await sut.scan('list-users', q);
+      expect(next.keys.map((k) => k.userName)).toEqual(['old', 'mid', 'new']);
+      expect(listUsers.scan).toHaveBeenCalledTimes(2);
+
+      stuck.reject(new Error('aborted'));
+      await Promise.resolve();
+      await new Promise((r) => setImmediate(r));
+      expect(sut.runningScans()).toEqual([]);
+    });
+
+    it('names the last action when none is running (e.g. between report polls)', async () => {
+      build(60, 100);
+      report.scan.mockImplementationOnce(() => {
+        scanDeadlineStorage.getStore()?.enter('GenerateCredentialReport')();
+        return new Promise<ScanResult>(() => undefined);
+      });
+      const err = await failure(sut.scan('credential-report', q));
+      expect(err).toMatchObject({ code: IamErrorCode.Timeout, action: 'GenerateCredentialReport' });
+    });
+
+    it('leaves a scan that finishes in time alone', async () => {
+      build(60, 100);
+      let signal: AbortSignal | undefined;
+      listUsers.scan.mockImplementationOnce(() => {
+        signal = scanDeadlineStorage.getStore()?.signal;
+        return Promise.resolve(inventory());
+      });
+      await sut.scan('list-users', q);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(signal?.aborted).toBe(false);
+      expect(sut.runningScans()).toEqual([]);
+      expect(await sut.scan('list-users', q)).toMatchObject({ source: 'list-users' });
+      expect(listUsers.scan).toHaveBeenCalledTimes(1);
     });
   });
 });

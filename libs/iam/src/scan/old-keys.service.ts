@@ -7,6 +7,7 @@ import { CredentialReportStrategy } from '../strategies/credential-report.strate
 import { ListUsersStrategy } from '../strategies/list-users.strategy';
 import type { ScanStrategy } from '../strategies/scan-strategy.interface';
 import { ageHours, cutoffFor } from './old-keys';
+import { ScanDeadline, scanDeadlineStorage } from './scan-deadline';
 
 export const SCAN_OBSERVER = Symbol('SCAN_OBSERVER');
 
@@ -21,6 +22,12 @@ interface Entry {
   settledAt?: number;
 }
 
+/** A strategy's run, from its start until it really returns (which a deadline that failed to stop it outlives). */
+export interface RunningScan {
+  source: ScanSource;
+  startedAt: number;
+}
+
 /** What a full inventory scan asks for: every key, whatever its age or status. */
 const INVENTORY: ScanQuery = { hours: 0, includeInactive: true };
 
@@ -30,11 +37,15 @@ const INVENTORY: ScanQuery = { hours: 0, includeInactive: true };
  * threshold can be cut from, so a dashboard asking for several thresholds costs one scan, not one each.
  * Without a TTL, each request scans exactly its threshold (skipping young users) and only identical
  * in-flight requests share.
+ *
+ * Every scan runs under SCAN_MAX_DURATION_MS: when it runs out, the scan's IAM requests are aborted and all
+ * of its waiters get 504 IAM_TIMEOUT at once; the failed scan is dropped, so the next request starts afresh.
  */
 @Injectable()
 export class OldKeysService {
   private readonly logger = new Logger(OldKeysService.name);
   private readonly entries = new Map<string, Entry>();
+  private readonly running = new Set<RunningScan>();
 
   constructor(
     private readonly listUsers: ListUsersStrategy,
@@ -82,6 +93,11 @@ export class OldKeysService {
     return ttl > 0 ? this.narrow(result, query) : result;
   }
 
+  /** The scans whose strategy is still at work, oldest first, for liveness (performance.now() start times). */
+  runningScans(): readonly RunningScan[] {
+    return [...this.running];
+  }
+
   /** Cuts one request's answer out of a shared inventory; ages are counted to now, not to when IAM was read. */
   private narrow(result: ScanResult, query: ScanQuery): ScanResult {
     const now = this.clock.now();
@@ -98,8 +114,18 @@ export class OldKeysService {
   private async run(source: ScanSource, query: ScanQuery): Promise<ScanResult> {
     const started = performance.now();
     this.observer?.scanStarted(source);
+    const deadline = new ScanDeadline(this.config.scanMaxDurationMs);
+    const running: RunningScan = { source, startedAt: started };
+    this.running.add(running);
+    const work = scanDeadlineStorage.run(deadline, () => this.strategyFor(source).scan(query));
+    work
+      .finally(() => {
+        this.running.delete(running);
+        deadline.dispose();
+      })
+      .catch(() => undefined); // the race below reports the failure
     try {
-      const result = await this.strategyFor(source).scan(query);
+      const result = await Promise.race([work, deadline.expired]);
       const { stats } = result;
       this.logger.log(
         {

@@ -12,6 +12,7 @@ import { REPORT_POLL_SLEEP, timerSleep, type Sleep } from '../report/report.cons
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { ageHours, compareOldKeys, cutoffFor, isOldKey, toOldAccessKey } from '../scan/old-keys';
 import { RequestSlots } from '../scan/request-slots';
+import { scanDeadlineStorage } from '../scan/scan-deadline';
 import type { ScanStrategy } from './scan-strategy.interface';
 
 export interface KeyResolution {
@@ -110,6 +111,7 @@ export class CredentialReportStrategy implements ScanStrategy {
       { intervalMs: this.config.reportPollIntervalMs, maxWaitMs: this.config.reportMaxWaitMs },
       this.clock,
       this.sleep,
+      scanDeadlineStorage.getStore()?.signal,
     );
     await this.generateReport(poll);
     let regenerated = false;

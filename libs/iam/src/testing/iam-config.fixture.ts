@@ -14,6 +14,7 @@ export function testIamConfig(overrides: Partial<IamConfig> = {}): IamConfig {
     reportMaxWaitMs: 1000,
     reportPollIntervalMs: 100,
     scanCacheTtlMs: 0,
+    scanMaxDurationMs: 60_000,
     ...overrides,
   };
 }
