@@ -48,8 +48,8 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
     });
     // Loaded after the environment is set: the config factories read process.env when the module initialises.
     const { AppModule } = await import('../../apps/api/src/app.module');
-    const { configureApp } = await import('../../apps/api/src/configure-app');
-    app = configureApp(await NestFactory.create(AppModule, { logger: false }));
+    const { API_APP_OPTIONS, configureApp } = await import('../../apps/api/src/configure-app');
+    app = configureApp(await NestFactory.create(AppModule, { ...API_APP_OPTIONS, logger: false }));
     await app.init();
   });
 

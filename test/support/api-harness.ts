@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
 import { AppModule } from '../../apps/api/src/app.module';
-import { configureApp } from '../../apps/api/src/configure-app';
+import { API_APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
 import { MetricsListener } from '../../apps/api/src/metrics/metrics-listener';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -57,7 +57,7 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
   Object.assign(process.env, env);
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+    const app = configureApp(moduleRef.createNestApplication({ ...API_APP_OPTIONS, logger: false }));
     await app.listen(0, '127.0.0.1');
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     return {

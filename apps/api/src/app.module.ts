@@ -36,7 +36,13 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [apiConfig] }),
     LoggerModule.forRootAsync({
       inject: [apiConfig.KEY],
-      useFactory: (config: ApiConfig) => pinoParams({ level: config.logLevel, pretty: config.env === 'development' }),
+      useFactory: (config: ApiConfig) =>
+        pinoParams({
+          level: config.logLevel,
+          pretty: config.env === 'development',
+          // The routes' own parameters; the value of any other (say ?access_token=) is redacted in the logs.
+          shownQueryParams: ['hours', 'include_inactive'],
+        }),
     }),
     ThrottlerModule.forRootAsync({
       inject: [apiConfig.KEY],

@@ -7,13 +7,15 @@ import { iamConfig } from '@app/iam';
 import { installGracefulShutdown, validateAll } from '@app/platform';
 import { AppModule } from './app.module';
 import { apiConfig } from './config/api.config';
-import { configureApp } from './configure-app';
+import { API_APP_OPTIONS, configureApp } from './configure-app';
 
 /** Boots the API as production runs it: JSON logs, graceful SIGTERM, listening on PORT/HOST. */
 export async function startApi(): Promise<{ app: INestApplication; url: string }> {
   // Validate every namespace before Nest starts, so a bad variable stops the process with one plain message.
   validateAll([apiConfig, iamConfig]);
-  const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false }));
+  const app = configureApp(
+    await NestFactory.create(AppModule, { ...API_APP_OPTIONS, bufferLogs: true, abortOnError: false }),
+  );
   const config = app.get<ConfigType<typeof apiConfig>>(apiConfig.KEY);
   const logger = app.get(Logger);
   installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, logger });

@@ -1,14 +1,33 @@
-import { INestApplication, VersioningType } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { INestApplication, Logger as NestLogger, type NestApplicationOptions, VersioningType } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { jsonBody } from '@app/platform';
+import { MetricsService } from '@app/observability';
+import { answerClientErrors, applyServerLimits, jsonBody, securityHeaders } from '@app/platform';
 import type { Express } from 'express';
 import { apiConfig, type ApiConfig } from './config/api.config';
 
+/** Create the API app with these (production and tests alike): our body parser is the only one. */
+export const API_APP_OPTIONS = { bodyParser: false } as const satisfies NestApplicationOptions;
+
 /** All app-wide setup in one place, so main.ts and every e2e test run the same app. */
 export function configureApp(app: INestApplication): INestApplication {
+  assertOwnBodyParser(app);
   useJsonLoggerIfPresent(app);
-  trustProxiesIfConfigured(app);
+  const express = app.getHttpAdapter().getInstance() as Express;
+  express.disable('x-powered-by');
+  const server = app.getHttpServer() as Server;
+  const config = apiConfigIfPresent(app);
+  if (config) {
+    express.set('trust proxy', config.trustProxy);
+    applyServerLimits(server, config.http);
+  }
+  const metrics = providerIfPresent(app, MetricsService);
+  answerClientErrors(server, {
+    logger: new NestLogger('HttpServer'),
+    onAnswered: (status) => metrics?.observeHttp('unparsed', 'UNKNOWN', status, 0),
+  });
+  app.use(securityHeaders());
   app.use(jsonBody());
   app.enableVersioning({ type: VersioningType.URI });
 
@@ -27,25 +46,41 @@ export function configureApp(app: INestApplication): INestApplication {
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'iam-key-monitor API',
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+    // The token stays in the page's memory; persisted, any script on the origin could read it from localStorage.
+    swaggerOptions: { persistAuthorization: false, displayRequestDuration: true },
   });
   return app;
 }
 
-function trustProxiesIfConfigured(app: INestApplication): void {
-  let config: ApiConfig | undefined;
-  try {
-    config = app.get<ApiConfig>(apiConfig.KEY);
-  } catch {
-    return; // slim test modules without the API config
+/**
+ * Nest's default parsers would read bodies before ours, on every method and path, and answer their errors as
+ * unlogged 500s; an app created without {@link API_APP_OPTIONS} is a bug, caught at boot.
+ */
+function assertOwnBodyParser(app: INestApplication): void {
+  const options = (app as unknown as { appOptions?: NestApplicationOptions }).appOptions;
+  if (options?.bodyParser !== false) {
+    throw new Error("configureApp: create the app with API_APP_OPTIONS, so Nest's body parsers stay off");
   }
-  (app.getHttpAdapter().getInstance() as Express).set('trust proxy', config.trustProxy);
+}
+
+function apiConfigIfPresent(app: INestApplication): ApiConfig | undefined {
+  return providerIfPresent<ApiConfig>(app, apiConfig.KEY);
+}
+
+function providerIfPresent<T>(
+  app: INestApplication,
+  token: string | symbol | (abstract new (...args: never[]) => T),
+): T | undefined {
+  try {
+    return app.get<T>(token);
+  } catch {
+    return undefined; // slim test modules without it
+  }
 }
 
 function useJsonLoggerIfPresent(app: INestApplication): void {
-  try {
-    app.useLogger(app.get(Logger));
-  } catch {
-    // Slim test modules without LoggerModule keep Nest's default logger.
+  const logger = providerIfPresent(app, Logger);
+  if (logger) {
+    app.useLogger(logger);
   }
 }

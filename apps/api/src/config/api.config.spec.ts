@@ -24,6 +24,13 @@ describe('api configuration', () => {
       rateLimitPerMinute: 120,
       readinessCacheMs: 10_000,
       trustProxy: false,
+      http: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 65_000,
+        maxConnections: 1_000,
+        maxHeadersCount: 100,
+      },
     });
   });
 
@@ -112,8 +119,65 @@ describe('TRUST_PROXY', () => {
     expect(apiConfig().trustProxy).toEqual(trustProxy);
   });
 
-  it('refuses anything else, naming the variable', () => {
-    process.env = { PATH: saved.PATH, TRUST_PROXY: 'all the proxies!' };
-    expect(() => apiConfig()).toThrow(/TRUST_PROXY .*must be false, a hop count/);
+  it.each(['true', 'all the proxies!', '10.0.0.0/33', '10.0.0.1/255.0.0', 'loopback, ingress', '10.0.0.0/8/8'])(
+    'refuses %p at validation, naming the variable, instead of letting Express stop boot',
+    (raw) => {
+      process.env = { PATH: saved.PATH, ALLOW_UNAUTHENTICATED: 'true', TRUST_PROXY: raw };
+      expect(() => apiConfig()).toThrow(/TRUST_PROXY .*must be false, a hop count/);
+    },
+  );
+
+  it.each(['10.0.0.0/255.0.0.0', 'fd00::/8, 127.0.0.1', 'linklocal,uniquelocal'])('accepts %p', (raw) => {
+    process.env = { PATH: saved.PATH, ALLOW_UNAUTHENTICATED: 'true', TRUST_PROXY: raw };
+    expect(apiConfig().trustProxy).toBe(raw);
+  });
+});
+
+describe('HTTP server limits', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('reads every limit', () => {
+    process.env = {
+      PATH: saved.PATH,
+      ALLOW_UNAUTHENTICATED: 'true',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      HTTP_MAX_CONNECTIONS: '50',
+      HTTP_MAX_HEADERS_COUNT: '40',
+    };
+    expect(apiConfig().http).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      keepAliveTimeoutMs: 1000,
+      maxConnections: 50,
+      maxHeadersCount: 40,
+    });
+  });
+
+  it.each([
+    ['HTTP_HEADERS_TIMEOUT_MS', '50'],
+    ['HTTP_REQUEST_TIMEOUT_MS', 'soon'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '-1'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
+    ['HTTP_MAX_HEADERS_COUNT', '5000'],
+  ])('stops on a bad %s', (name, value) => {
+    process.env = { PATH: saved.PATH, ALLOW_UNAUTHENTICATED: 'true', [name]: value };
+    expect(() => apiConfig()).toThrow(new RegExp(`^Invalid configuration:\\n  - ${name} `));
+  });
+
+  it('refuses a headers timeout longer than the request timeout, naming both', () => {
+    process.env = {
+      PATH: saved.PATH,
+      ALLOW_UNAUTHENTICATED: 'true',
+      HTTP_HEADERS_TIMEOUT_MS: '20000',
+      HTTP_REQUEST_TIMEOUT_MS: '10000',
+    };
+    expect(() => apiConfig()).toThrow(
+      'HTTP_HEADERS_TIMEOUT_MS (20000): must not exceed HTTP_REQUEST_TIMEOUT_MS (10000)',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { registerAs } from '@nestjs/config';
 import {
   ArrayMaxSize,
@@ -11,8 +12,9 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
 } from 'class-validator';
-import { EnvValidationError, ToBool, ToInt, ToList, validateEnv } from '@app/platform';
+import { EnvValidationError, type HttpServerLimits, ToBool, ToInt, ToList, validateEnv } from '@app/platform';
 
 export class ApiEnv {
   @ToInt()
@@ -89,10 +91,73 @@ export class ApiEnv {
    * Which proxies' X-Forwarded-For to believe, so the per-client rate limit and the logs see the real client:
    * `false` (none), a hop count (`1` behind one ingress), or addresses/subnets (`10.0.0.0/8, loopback`).
    */
-  @Matches(/^(false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, {
-    message: 'TRUST_PROXY must be false, a hop count, or a comma-separated list of addresses or subnets',
-  })
+  @IsTrustProxy()
   TRUST_PROXY: string = 'false';
+
+  /** Time for a request's headers to arrive (and for a new connection to say anything). */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  HTTP_HEADERS_TIMEOUT_MS: number = 10_000;
+
+  /** Time for a whole request, headers and body, to arrive; the answer is not bounded by it. */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_REQUEST_TIMEOUT_MS: number = 30_000;
+
+  /** Idle time of a keep-alive connection; above the 60 s idle timeout of ingress-nginx and AWS load balancers. */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 65_000;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  HTTP_MAX_CONNECTIONS: number = 1_000;
+
+  @ToInt()
+  @IsInt()
+  @Min(10)
+  @Max(2_000)
+  HTTP_MAX_HEADERS_COUNT: number = 100;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One entry Express's proxy-addr accepts: a preset name, an address, or a subnet by prefix length or netmask. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry) || isIP(entry) !== 0) {
+    return true;
+  }
+  const [address, range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || range === undefined || rest.length > 0) {
+    return false;
+  }
+  if (/^\d{1,3}$/.test(range)) {
+    return Number(range) <= (family === 4 ? 32 : 128);
+  }
+  return family === 4 && isIP(range) === 4;
+}
+
+/** Checked here rather than by Express at listen time, so a bad value stops boot naming the variable. */
+function IsTrustProxy(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' &&
+        (value === 'false' || /^\d{1,2}$/.test(value) || value.split(',').every((entry) => isProxyEntry(entry.trim()))),
+      defaultMessage: () =>
+        'TRUST_PROXY must be false, a hop count, or a comma-separated list of addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    },
+  });
 }
 
 export interface ApiConfig {
@@ -111,6 +176,7 @@ export interface ApiConfig {
   readinessCacheMs: number;
   /** Express's `trust proxy` setting. */
   trustProxy: boolean | number | string;
+  http: HttpServerLimits;
 }
 
 export const apiConfig = registerAs('api', (): ApiConfig => {
@@ -124,6 +190,11 @@ export const apiConfig = registerAs('api', (): ApiConfig => {
   }
   if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
     problems.push(`METRICS_PORT (${env.METRICS_PORT}): must differ from PORT`);
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   }
   if (problems.length > 0) {
     throw new EnvValidationError(problems);
@@ -143,5 +214,12 @@ export const apiConfig = registerAs('api', (): ApiConfig => {
     readinessCacheMs: env.READINESS_CACHE_SECONDS * 1000,
     trustProxy:
       env.TRUST_PROXY === 'false' ? false : /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY,
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+      maxHeadersCount: env.HTTP_MAX_HEADERS_COUNT,
+    },
   };
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { IamErrorCode, IamException } from '@app/iam';
 import type { Response } from 'express';
-import { type ErrorBodyDto, RequestValidationException } from '@app/platform';
+import { type ErrorBodyDto, httpErrorCode, httpReason, RequestValidationException } from '@app/platform';
 
 interface Mapped {
   status: number;
@@ -33,24 +33,6 @@ export function mapIamException(e: IamException): Mapped {
       return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: String(_exhaustive), message: 'Internal error' };
     }
   }
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-function httpCode(status: number): string {
-  return (REASONS[status] ?? 'Error').toUpperCase().replace(/ /g, '_');
 }
 
 /** Terminus answers a failed check with its own documented shape; probes and dashboards read it as is. */
@@ -102,7 +84,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       );
       return {
         statusCode: m.status,
-        error: REASONS[m.status] ?? 'Error',
+        error: httpReason(m.status),
         code: m.code,
         message: m.message,
         action: exception.action,
@@ -129,8 +111,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const retry = typeof raw.retryAfterSeconds === 'number' ? raw.retryAfterSeconds : undefined;
       return {
         statusCode: status,
-        error: REASONS[status] ?? 'Error',
-        code: typeof raw.code === 'string' ? raw.code : httpCode(status),
+        error: httpReason(status),
+        code: typeof raw.code === 'string' ? raw.code : httpErrorCode(status),
         message,
         retry_after_seconds: retry,
       };
@@ -143,7 +125,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     this.logger.error({ err: exception, errorId }, 'Unexpected error');
     return {
       statusCode: 500,
-      error: REASONS[500],
+      error: httpReason(500),
       code: 'INTERNAL_ERROR',
       message: 'An unexpected error occurred; quote the error id to the operators',
       error_id: errorId,

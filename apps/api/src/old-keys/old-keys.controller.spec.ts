@@ -6,7 +6,7 @@ import request from 'supertest';
 import { IamErrorCode, IamException, OldKeysService, type ScanResult } from '@app/iam';
 import { createValidationPipe, RequestBodyGuard } from '@app/platform';
 import { ApiExceptionFilter } from '../http/api-exception.filter';
-import { configureApp } from '../configure-app';
+import { API_APP_OPTIONS, configureApp } from '../configure-app';
 import { OldKeysController } from './old-keys.controller';
 
 const LIST = '/v1/iam/old-access-keys/list-users';
@@ -56,7 +56,7 @@ describe(OldKeysController.name, () => {
         { provide: APP_GUARD, useClass: RequestBodyGuard },
       ],
     }).compile();
-    app = configureApp(moduleRef.createNestApplication({ logger: false }));
+    app = configureApp(moduleRef.createNestApplication({ ...API_APP_OPTIONS, logger: false }));
     await app.init();
     http = app.getHttpServer() as Server;
   });

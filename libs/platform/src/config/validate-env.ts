@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { redactUserinfo } from '../logging/redact-url';
 
 export class EnvValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -21,7 +22,7 @@ function describe(errors: ValidationError[]): string[] {
     // A value of the wrong type fails the range checks too; only the type problem is worth reading.
     const typeProblems = constraints.filter(([name]) => name.startsWith('is'));
     const reasons = (typeProblems.length > 0 ? typeProblems : constraints).map(([, message]) => message).join('; ');
-    const shown = SECRET_NAME.test(e.property) ? 'value hidden' : JSON.stringify(e.value);
+    const shown = SECRET_NAME.test(e.property) ? 'value hidden' : redactUserinfo(JSON.stringify(e.value));
     return `${e.property} (${shown}): ${reasons}`;
   });
 }

@@ -43,3 +43,31 @@ export class ErrorBodyDto {
   })
   error_id?: string;
 }
+
+/** Reason phrases pinned here, so the `error` and `code` an API client reads never change with Node's table. */
+const HTTP_REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function httpReason(status: number): string {
+  return HTTP_REASONS[status] ?? 'Error';
+}
+
+/** The stable code of a status without a more specific one: `Payload Too Large` is `PAYLOAD_TOO_LARGE`. */
+export function httpErrorCode(status: number): string {
+  return httpReason(status).toUpperCase().replace(/ /g, '_');
+}

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { redactRequestUrl, redactUserinfo } from './redact-url';
 
 export interface LoggingOptions {
   level: string;
   pretty: boolean;
+  /** Query parameters whose values may be logged (the API's own); every other value is redacted. */
+  shownQueryParams?: readonly string[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -50,14 +53,15 @@ export function serializeError(err: unknown): Record<string, unknown> {
   const e = err as Error & { code?: unknown; $metadata?: { httpStatusCode?: number; requestId?: string } };
   return {
     type: e.name,
-    message: e.message,
+    message: redactUserinfo(e.message),
     ...(typeof e.code === 'string' ? { code: e.code } : {}),
     ...(e.$metadata?.requestId ? { awsRequestId: e.$metadata.requestId } : {}),
-    ...(e.cause instanceof Error ? { cause: { type: e.cause.name, message: e.cause.message } } : {}),
+    ...(e.cause instanceof Error ? { cause: { type: e.cause.name, message: redactUserinfo(e.cause.message) } } : {}),
   };
 }
 
 export function pinoParams(options: LoggingOptions): Params {
+  const shown = new Set(options.shownQueryParams ?? []);
   return {
     pinoHttp: {
       level: options.level,
@@ -74,7 +78,11 @@ export function pinoParams(options: LoggingOptions): Params {
       },
       serializers: {
         err: serializeError,
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string; originalUrl?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactRequestUrl(req.originalUrl ?? req.url, shown),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customProps: () => ({ service: 'iam-key-monitor' }),
