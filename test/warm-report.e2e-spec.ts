@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedAccount, type EmulatedUser } from '@app/iam-emulator';
-import { askOldKeys, keyRows, type KeyQuery } from './support/api-client';
+import { askOldKeys, keyRows, type ErrorBody, type KeyQuery } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { candidateUsers, expectedRows, wholeSecondNow } from './support/expected-keys';
 import { scrapeMetrics, seriesValue } from './support/prometheus-text';
@@ -35,7 +35,7 @@ describe('credential report with warm key ids (SCAN_CACHE_TTL_SECONDS=0)', () =>
   });
   afterAll(() => h?.close());
 
-  it('costs one ListAccessKeys per candidate cold, none warm, and one per changed user after changes', async () => {
+  it('costs one ListAccessKeys per candidate cold, one (an access check) warm, and one per changed user after changes', async () => {
     const owners = candidateUsers(account, ALL_KEYS, seededAt);
 
     const cold = await ask();
@@ -44,13 +44,15 @@ describe('credential report with warm key ids (SCAN_CACHE_TTL_SECONDS=0)', () =>
 
     const warm = await ask();
     expect(warm).toEqual(cold);
-    expect(listAccessKeysCalls()).toBe(0);
+    expect(listAccessKeysCalls()).toBe(1); // every id is cached; one user is asked anyway, to check the permission
     expect(h.emulator.counters.requests.GetCredentialReport).toBe(1);
     const metrics = await scrapeMetrics(h.metricsUrl);
-    expect(seriesValue(metrics, 'credential_report_key_ids_from_cache_total')).toBe(owners.length);
+    expect(seriesValue(metrics, 'credential_report_key_ids_from_cache_total')).toBe(owners.length - 1);
 
     // One user of each kind of change; the report shows them only once it is generated again.
-    const users = account.listUsers();
+    // Not the first candidate in report order: a warm scan asks IAM about that one anyway (the access check).
+    const checked = account.listUsers().find((u) => owners.includes(u.userName));
+    const users = account.listUsers().filter((u) => u !== checked);
     const taken = new Set<string>();
     const rotated = pick(users, taken, (u) => u.accessKeys.length === 1);
     const lostOne = pick(users, taken, (u) => u.accessKeys.length === 2);
@@ -62,8 +64,8 @@ describe('credential report with warm key ids (SCAN_CACHE_TTL_SECONDS=0)', () =>
     account.setAccessKeyStatus(deactivated.accessKeys[0].accessKeyId, 'Inactive');
 
     const stale = await ask();
-    expect(stale).toEqual(cold); // same report: same answer, still at no ListAccessKeys cost
-    expect(listAccessKeysCalls()).toBe(0);
+    expect(stale).toEqual(cold); // same report: same answer, still at the access check's cost only
+    expect(listAccessKeysCalls()).toBe(1);
 
     h.emulator.expireCredentialReport();
     const changed = await ask();
@@ -73,7 +75,19 @@ describe('credential report with warm key ids (SCAN_CACHE_TTL_SECONDS=0)', () =>
 
     const activeOnly: KeyQuery = { hours: 24, includeInactive: false };
     expect(await ask(activeOnly)).toEqual(expectedRows(account, activeOnly, seededAt));
-    expect(listAccessKeysCalls()).toBe(0);
+    expect(listAccessKeysCalls()).toBe(1);
+  });
+
+  it('notices that ListAccessKeys was denied although every key id is cached (502, not a stale answer)', async () => {
+    await ask();
+    h.emulator.faults.accessDenied.add('ListAccessKeys');
+    try {
+      const { status, body } = await askOldKeys<ErrorBody>(h.url, 'credential-report', ALL_KEYS);
+      expect(status).toBe(502);
+      expect(body).toMatchObject({ code: 'IAM_ACCESS_DENIED', action: 'ListAccessKeys' });
+    } finally {
+      h.emulator.faults.accessDenied.clear();
+    }
   });
 });
 
@@ -100,6 +114,10 @@ describe('credential report with warm key ids behind the shared inventory (defau
     expect(second.status).toBe(200);
     expect(keyRows(second.body)).toEqual(expectedRows(account, query, seededAt));
     expect(second.body.data_read_at).toBe(first.body.data_read_at);
-    expect(h.emulator.counters.requests).toEqual({ GenerateCredentialReport: 1, GetCredentialReport: 1 });
+    expect(h.emulator.counters.requests).toEqual({
+      GenerateCredentialReport: 1,
+      GetCredentialReport: 1,
+      ListAccessKeys: 1, // the access check
+    });
   });
 });

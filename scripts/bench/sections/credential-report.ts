@@ -78,7 +78,11 @@ export async function credentialReport(ctx: BenchContext, sizes: CredentialRepor
       expectedListAccessKeys: started.usersWithKeys,
       expectation: 'one per candidate',
     });
-    await runPhase({ name: 'warm: same report', expectedListAccessKeys: 0, expectation: 'none: no key changed' });
+    await runPhase({
+      name: 'warm: same report',
+      expectedListAccessKeys: 1,
+      expectation: 'the access check alone: no key changed',
+    });
     const changed = await ctx.worker.request({ op: 'changeKeys', count: sizes.changedUsers });
     await ctx.worker.request({ op: 'expireReport' });
     await runPhase({
@@ -122,9 +126,9 @@ export async function credentialReport(ctx: BenchContext, sizes: CredentialRepor
       met: !cold.run.error && lak(cold) === cold.expectedListAccessKeys && onlyReportCalls(cold),
     },
     {
-      target: 'Credential report, warm (same report): only the report calls',
+      target: 'Credential report, warm (same report): the report calls and one ListAccessKeys (the access check)',
       measured: `${calls(warm.run.counters.requests)}, ${sec(warm.run.wallMs)}`,
-      met: !warm.run.error && lak(warm) === 0 && onlyReportCalls(warm),
+      met: !warm.run.error && lak(warm) === 1 && onlyReportCalls(warm),
     },
     {
       target: 'Credential report, warm (new report): report calls + one ListAccessKeys per user whose keys changed',

@@ -52,6 +52,11 @@ export class KeyIdCache {
     return entry.keys;
   }
 
+  /** Whether `get` would answer, without counting a hit or a miss. */
+  has(userName: string, fingerprint: string): boolean {
+    return this.entries.get(userName)?.fingerprint === fingerprint;
+  }
+
   /**
    * Keeps what ListAccessKeys answered, but only when it is exactly what the report row shows: keys
    * changed since the report was generated would otherwise be served for as long as that report lives.

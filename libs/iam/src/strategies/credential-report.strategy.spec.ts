@@ -493,23 +493,34 @@ describe(CredentialReportStrategy.name, () => {
       cold = await scanAgain();
     });
 
-    it('costs one ListAccessKeys per candidate cold, and none on the same report warm', async () => {
+    it('costs one ListAccessKeys per candidate cold, and on the same report warm only the one checking access', async () => {
       expect(cold.listed).toEqual(['alice', 'bob', 'carol', 'dave']);
       expect(cold.fromCache).toBe(0);
 
       const warm = await scanAgain();
 
-      expect(warm.listed).toEqual([]);
+      expect(warm.listed).toEqual(['alice']);
       expect(warm.keys).toEqual(cold.keys);
-      expect(warm.fromCache).toBe(4);
+      expect(warm.fromCache).toBe(3);
       expect(iamMock).toHaveReceivedCommandTimes(GetCredentialReportCommand, 1);
-      expect(sut.keyIdCacheStats()).toEqual({ entries: 4, hits: 4, misses: 4 });
+      expect(sut.keyIdCacheStats()).toEqual({ entries: 4, hits: 3, misses: 4 });
+    });
+
+    it('notices on a warm report that ListAccessKeys is now denied', async () => {
+      iamMock.on(ListAccessKeysCommand).rejects(awsError('AccessDenied'));
+
+      const err = await sut.scan(inventory).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect(err).toMatchObject({ code: IamErrorCode.AccessDenied, action: 'ListAccessKeys' });
     });
 
     it('serves a narrower threshold from the same ids', async () => {
       const warm = await scanAgain(q(72));
 
-      expect(warm.listed).toEqual([]);
+      expect(warm.listed).toEqual(['alice']);
       expect(warm.keys).toEqual(['alice AKIAALICE1 Active', 'carol AKIACAROL1 Active']);
     });
 
@@ -543,7 +554,7 @@ describe(CredentialReportStrategy.name, () => {
 
       const next = await scanAgain();
 
-      expect(next.listed).toEqual([]);
+      expect(next.listed).toEqual(['alice']); // only the access check
       expect(next.keys.filter((k) => k.startsWith('bob '))).toEqual([]);
     });
 
@@ -568,7 +579,7 @@ describe(CredentialReportStrategy.name, () => {
 
       expect(all.listed).toEqual(['alice']);
       expect(all.keys).toContain('alice AKIAALICE1 Inactive');
-      expect(activeOnly.listed).toEqual([]);
+      expect(activeOnly.listed).toEqual(['bob']); // only the access check
       expect(activeOnly.keys.filter((k) => k.startsWith('alice '))).toEqual([]);
     });
 

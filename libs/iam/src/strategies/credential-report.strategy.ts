@@ -147,16 +147,19 @@ export class CredentialReportStrategy implements ScanStrategy {
   /**
    * Finds the ids of the candidates' keys, which the report lacks: from the cache while the user's
    * report row shows the slots they were learnt under, else from ListAccessKeys (remembered when it
-   * agrees with the report). Fails fast like the live scan: after the first error, queued lookups are
+   * agrees with the report). When the cache knows every candidate, the first is looked up anyway, so a
+   * denied ListAccessKeys fails a warm scan as it would a cold one. Fails fast like the live scan: after the first error, queued lookups are
    * dropped, and the scan rejects only once the calls in flight have settled, so nothing outlives it.
    */
   private async resolveAccessKeys(candidates: readonly ReportCandidate[], slots: RequestSlots): Promise<KeyResolution> {
     let failure: { error: unknown } | undefined;
     let usersVanished = 0;
     let fromCache = 0;
+    const checkFirst = candidates.length > 0 && candidates.every((c) => this.keyIds.has(c.userName, c.fingerprint));
     const perUser = await Promise.all(
-      candidates.map((candidate) => {
-        const cached = this.keyIds.get(candidate.userName, candidate.fingerprint);
+      candidates.map((candidate, index) => {
+        const cached =
+          checkFirst && index === 0 ? undefined : this.keyIds.get(candidate.userName, candidate.fingerprint);
         if (cached) {
           fromCache++;
           return Promise.resolve(cached);
