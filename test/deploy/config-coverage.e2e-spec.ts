@@ -1,5 +1,6 @@
 import { EnvValidationError, validateEnv } from '@app/platform';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { apiConfig } from '../../apps/api/src/config/api.config';
 import { CONFIG_NAME, findObject, loadManifests, loadSecretTemplate } from './deploy-files';
 import {
   AWS_SDK_SECRET_VARIABLES,
@@ -11,7 +12,12 @@ import {
 
 const schemas: EnvSchema[] = discoverEnvClassIds().map(loadEnvSchema);
 const configMap = findObject<IConfigMap>(loadManifests(), 'ConfigMap', CONFIG_NAME).data ?? {};
-const secret = loadSecretTemplate();
+const apiSecret = loadSecretTemplate('api');
+const notifierSecret = loadSecretTemplate('notifier');
+const secret = {
+  entries: new Map([...apiSecret.entries, ...notifierSecret.entries]),
+  commented: new Set([...apiSecret.commented, ...notifierSecret.commented]),
+};
 const known = new Set(schemas.flatMap((s) => [...s.known]));
 const provided = new Set([...Object.keys(configMap), ...secret.entries.keys()]);
 
@@ -57,14 +63,40 @@ describe(`deploy config against the env classes: ${schemas.map((s) => s.id.split
     expect([...secret.entries.keys()].filter((key) => key in configMap)).toEqual([]);
   });
 
-  it('holds only placeholders in the Secret template, AWS static keys commented out', () => {
-    for (const [key, value] of secret.entries) {
+  it.each([
+    ['api', apiSecret],
+    ['notifier', notifierSecret],
+  ])('holds only placeholders in the %s Secret template, AWS static keys commented out', (_, template) => {
+    for (const [key, value] of template.entries) {
       expect(`${key}=${value}`).toMatch(/change-me/);
     }
     for (const key of AWS_SDK_SECRET_VARIABLES) {
-      expect(secret.entries.has(key)).toBe(false);
+      expect(template.entries.has(key)).toBe(false);
     }
-    expect(secret.commented).toEqual(new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']));
+    expect(template.commented).toEqual(new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']));
+  });
+
+  it("gives API_TOKENS to the API's Secret only: the notifier's Secret holds AWS keys, nothing else", () => {
+    expect([...apiSecret.entries.keys()]).toEqual(['API_TOKENS']);
+    expect([...notifierSecret.entries.keys()]).toEqual([]);
+  });
+
+  describe('fails closed', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    it('never sets ALLOW_UNAUTHENTICATED in the ConfigMap', () => {
+      expect(configMap).not.toHaveProperty('ALLOW_UNAUTHENTICATED');
+    });
+
+    it("stops the API at boot, naming API_TOKENS, when the API's Secret is missing", () => {
+      process.env = { PATH: saved.PATH, ...configMap };
+      expect(() => apiConfig()).toThrow(/^Invalid configuration:\n {2}- API_TOKENS \(unset\): required;/);
+      process.env.API_TOKENS = 'deploy-check-token-0123456789abcdef';
+      expect(apiConfig().apiTokens).toEqual(['deploy-check-token-0123456789abcdef']);
+    });
   });
 
   it('leaves the emulator endpoint overrides unset in production', () => {

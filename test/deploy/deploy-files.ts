@@ -6,7 +6,11 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 export const NAMESPACE = 'iam-key-monitor';
 export const CONFIG_NAME = 'iam-key-monitor';
-export const SECRET_NAME = 'iam-key-monitor';
+/** One Secret per workload: only the API's holds API_TOKENS, and only the API requires its Secret. */
+export const API_SECRET_NAME = 'iam-key-monitor-api';
+export const NOTIFIER_SECRET_NAME = 'iam-key-monitor-notifier';
+export const API_SERVICE_ACCOUNT = 'iam-key-monitor-api';
+export const NOTIFIER_SERVICE_ACCOUNT = 'iam-key-monitor-notifier';
 
 export interface K8sObject {
   apiVersion: string;
@@ -109,6 +113,9 @@ export function parseEnvFile(text: string): { entries: Map<string, string>; comm
   return { entries, commented };
 }
 
-export function loadSecretTemplate(): ReturnType<typeof parseEnvFile> {
-  return parseEnvFile(readFileSync(repoPath('deploy/secret.example.env'), 'utf8'));
+export type SecretTemplate = ReturnType<typeof parseEnvFile>;
+
+/** The env-file templates of the two Secrets, `deploy/secret-<app>.example.env`. */
+export function loadSecretTemplate(app: 'api' | 'notifier'): SecretTemplate {
+  return parseEnvFile(readFileSync(repoPath(`deploy/secret-${app}.example.env`), 'utf8'));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import ts from 'typescript';
-import { listFiles, repoPath } from './deploy-files';
+import { findObject, listFiles, loadManifests, NAMESPACE, repoPath } from './deploy-files';
 
 interface PolicyStatement {
   Sid?: string;
@@ -89,21 +89,34 @@ const productionFiles = [...listFiles(repoPath('apps')), ...listFiles(repoPath('
     !file.startsWith('libs/iam-emulator/'),
 );
 const calls = productionFiles.flatMap((file) => sdkCallsIn(file, readFileSync(repoPath(file), 'utf8')));
-const policy = JSON.parse(readFileSync(repoPath('deploy/aws/iam-policy.json'), 'utf8')) as {
-  Version: string;
-  Statement: PolicyStatement[];
-};
 const toList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
-const policyActions = policy.Statement.flatMap((s) => toList(s.Action));
+const APPS = ['api', 'notifier'] as const;
+const policies = Object.fromEntries(
+  APPS.map((app) => [
+    app,
+    JSON.parse(readFileSync(repoPath(`deploy/aws/iam-policy-${app}.json`), 'utf8')) as {
+      Version: string;
+      Statement: PolicyStatement[];
+    },
+  ]),
+) as Record<(typeof APPS)[number], { Version: string; Statement: PolicyStatement[] }>;
+const actionsOf = (app: (typeof APPS)[number]) => policies[app].Statement.flatMap((s) => toList(s.Action));
 
-describe('deploy/aws/iam-policy.json', () => {
-  it('grants exactly the AWS actions the production code calls', () => {
+describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
+  it('grant together exactly the AWS actions the production code calls', () => {
     const used = [...new Set(calls.map(actionFor))].sort();
     expect(used).toEqual(expect.arrayContaining(['iam:ListAccessKeys', 'iam:ListUsers', 'ses:SendEmail']));
-    expect([...policyActions].sort()).toEqual(used);
+    expect([...new Set(APPS.flatMap(actionsOf))].sort()).toEqual(used);
   });
 
-  it('is a plain allow-list: no wildcards in actions, no Deny/NotAction tricks, no duplicate action', () => {
+  it('keep mail and owner tags away from the internet-facing API', () => {
+    expect(actionsOf('api').filter((a) => a.startsWith('ses:') || a === 'iam:ListUserTags')).toEqual([]);
+    expect(actionsOf('notifier')).toEqual(expect.arrayContaining(['ses:SendEmail']));
+  });
+
+  it.each(APPS)('%s: a plain allow-list, no wildcards in actions, no Deny/NotAction tricks, no duplicate', (app) => {
+    const policy = policies[app];
+    const policyActions = actionsOf(app);
     expect(policy.Version).toBe('2012-10-17');
     expect(policyActions.filter((a) => a.includes('*'))).toEqual([]);
     expect(new Set(policyActions).size).toBe(policyActions.length);
@@ -115,11 +128,34 @@ describe('deploy/aws/iam-policy.json', () => {
     }
   });
 
-  it('scopes sending mail to one SES identity (a placeholder ARN, not *)', () => {
-    for (const statement of policy.Statement.filter((s) => toList(s.Action).some((a) => a.startsWith('ses:')))) {
+  it.each(APPS)('%s: scopes sending mail to one SES identity (a placeholder ARN, not *)', (app) => {
+    for (const statement of policies[app].Statement.filter((s) => toList(s.Action).some((a) => a.startsWith('ses:')))) {
       expect(toList(statement.Action).every((a) => a.startsWith('ses:'))).toBe(true);
       expect(toList(statement.Resource)).toEqual([expect.stringMatching(/^arn:aws:ses:[^:]+:[^:]+:identity\/.+$/)]);
     }
+  });
+
+  it.each(APPS)('%s: its IRSA trust policy admits only its own service account', (app) => {
+    const trust = JSON.parse(readFileSync(repoPath(`deploy/aws/irsa-trust-policy-${app}.example.json`), 'utf8')) as {
+      Statement: { Action: string; Condition: { StringEquals: Record<string, string> } }[];
+    };
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0].Action).toBe('sts:AssumeRoleWithWebIdentity');
+    const conditions = Object.entries(trust.Statement[0].Condition.StringEquals);
+    expect(conditions.filter(([key]) => key.endsWith(':sub')).map(([, value]) => value)).toEqual([
+      `system:serviceaccount:${NAMESPACE}:iam-key-monitor-${app}`,
+    ]);
+    expect(conditions.filter(([key]) => key.endsWith(':aud')).map(([, value]) => value)).toEqual(['sts.amazonaws.com']);
+    expect(findObject(loadManifests(), 'ServiceAccount', `iam-key-monitor-${app}`)).toBeDefined();
+  });
+
+  it('has no policy file but the two apps', () => {
+    expect(listFiles(repoPath('deploy/aws')).sort()).toEqual([
+      'deploy/aws/iam-policy-api.json',
+      'deploy/aws/iam-policy-notifier.json',
+      'deploy/aws/irsa-trust-policy-api.example.json',
+      'deploy/aws/irsa-trust-policy-notifier.example.json',
+    ]);
   });
 
   describe('the source scan', () => {

@@ -8,6 +8,8 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import {
+  API_SECRET_NAME,
+  API_SERVICE_ACCOUNT,
   CONFIG_NAME,
   DEPLOY_DIR,
   findObject,
@@ -15,8 +17,9 @@ import {
   loadKustomization,
   loadManifests,
   NAMESPACE,
+  NOTIFIER_SECRET_NAME,
+  NOTIFIER_SERVICE_ACCOUNT,
   repoPath,
-  SECRET_NAME,
   type K8sObject,
   type Manifest,
 } from './deploy-files';
@@ -90,7 +93,8 @@ describe('manifests against the Kubernetes OpenAPI schemas (kubernetes-models)',
         'Deployment/iam-key-monitor-api',
         'Namespace/iam-key-monitor',
         'Service/iam-key-monitor-api',
-        'ServiceAccount/iam-key-monitor',
+        'ServiceAccount/iam-key-monitor-api',
+        'ServiceAccount/iam-key-monitor-notifier',
       ]),
     );
   });
@@ -201,18 +205,31 @@ describe('workloads', () => {
     }
   });
 
-  it.each(workloads)(
-    '%s: loads the ConfigMap and the optional Secret, under the service account',
-    (_, pod, container) => {
-      expect(container.envFrom).toEqual(
-        expect.arrayContaining([
-          { configMapRef: { name: CONFIG_NAME } },
-          { secretRef: { name: SECRET_NAME, optional: true } },
-        ]),
-      );
-      expect(pod.serviceAccountName).toBe(findObject(manifests, 'ServiceAccount').metadata.name);
-    },
-  );
+  it('API: loads the ConfigMap and its own Secret, required, so a deleted Secret stops the pods instead of opening /v1', () => {
+    expect(apiContainer.envFrom).toEqual([
+      { configMapRef: { name: CONFIG_NAME } },
+      { secretRef: { name: API_SECRET_NAME } },
+    ]);
+    expect(apiPod.serviceAccountName).toBe(API_SERVICE_ACCOUNT);
+    expect(findObject(manifests, 'ServiceAccount', API_SERVICE_ACCOUNT).metadata.name).toBe(API_SERVICE_ACCOUNT);
+  });
+
+  it('notifier: loads the ConfigMap and its own Secret (AWS keys outside EKS only), under its own service account', () => {
+    expect(notifierContainer.envFrom).toEqual([
+      { configMapRef: { name: CONFIG_NAME } },
+      { secretRef: { name: NOTIFIER_SECRET_NAME, optional: true } },
+    ]);
+    expect(notifierPod.serviceAccountName).toBe(NOTIFIER_SERVICE_ACCOUNT);
+    expect(findObject(manifests, 'ServiceAccount', NOTIFIER_SERVICE_ACCOUNT).metadata.name).toBe(
+      NOTIFIER_SERVICE_ACCOUNT,
+    );
+  });
+
+  it('shares neither a service account (so an IRSA role) nor a Secret between the two workloads', () => {
+    expect(apiPod.serviceAccountName).not.toBe(notifierPod.serviceAccountName);
+    const secrets = (container: IContainer) => (container.envFrom ?? []).flatMap((e) => e.secretRef?.name ?? []);
+    expect(secrets(apiContainer).filter((name) => secrets(notifierContainer).includes(name))).toEqual([]);
+  });
 
   it('starts each app with the entry point the build produces, the API being the image default', () => {
     const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile);
@@ -245,10 +262,22 @@ describe('workloads', () => {
 
 describe('ports and probes', () => {
   const containerPort = apiContainer.ports?.find((p) => p.name === 'http')?.containerPort;
+  const metricsPort = apiContainer.ports?.find((p) => p.name === 'metrics')?.containerPort;
 
   it('listens where the ConfigMap tells the app to listen', () => {
     expect(containerPort).toBeDefined();
     expect(Number(configMap.data?.PORT)).toBe(containerPort);
+  });
+
+  it('serves /metrics on its own container port, METRICS_PORT, where the scrape annotations point', () => {
+    expect(metricsPort).toBeDefined();
+    expect(metricsPort).not.toBe(containerPort);
+    expect(Number(configMap.data?.METRICS_PORT)).toBe(metricsPort);
+    expect(deployment.spec!.template.metadata!.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metricsPort),
+      'prometheus.io/path': '/metrics',
+    });
   });
 
   it('probes the container port: startup and liveness on /health/live, readiness on /health/ready', () => {
@@ -285,12 +314,28 @@ describe('network policies', () => {
     expect(deny?.spec!.policyTypes).toEqual(expect.arrayContaining(['Ingress', 'Egress']));
   });
 
-  it('admit ingress to the API only on its port, from the namespace and labelled namespaces', () => {
-    const ingress = policies.flatMap((p) => p.spec!.ingress ?? []);
-    for (const rule of ingress) {
-      expect(rule.ports?.map((port) => resolvePort(port.port, apiContainer))).toEqual([
-        apiContainer.ports![0].containerPort,
-      ]);
+  const apiPort = Number(configMap.data?.PORT);
+  const metricsPort = Number(configMap.data?.METRICS_PORT);
+  const ingressRules = policies.flatMap((p) => p.spec!.ingress ?? []);
+  const peerKey = (peer: NonNullable<(typeof ingressRules)[number]['from']>[number]) => JSON.stringify(peer);
+  /** Who may reach a port of the API pods: the peers of every rule that names it. */
+  const peersOf = (port: number) =>
+    ingressRules
+      .filter((rule) => (rule.ports ?? []).some((p) => resolvePort(p.port, apiContainer) === port))
+      .flatMap((rule) => (rule.from ?? []).map(peerKey));
+  const ingressNamespace = peerKey({ namespaceSelector: { matchLabels: { 'iam-key-monitor/allow-ingress': 'true' } } });
+  const monitoringNamespace = peerKey({
+    namespaceSelector: { matchLabels: { 'iam-key-monitor/allow-metrics': 'true' } },
+  });
+
+  it('admit ingress only to the API pods, on named ports, from labelled namespaces, never from any address', () => {
+    const apiLabels = deployment.spec!.template.metadata!.labels;
+    expect(policies.filter((p) => p.spec!.ingress && matches(p.spec!.podSelector.matchLabels, apiLabels))).toHaveLength(
+      1,
+    );
+    for (const rule of ingressRules) {
+      expect(rule.ports?.length).toBeGreaterThan(0); // a rule without ports admits every port
+      expect(rule.from?.length).toBeGreaterThan(0); // a rule without peers admits everyone
       for (const peer of rule.from ?? []) {
         expect(peer.ipBlock).toBeUndefined();
         expect(
@@ -298,10 +343,19 @@ describe('network policies', () => {
         ).toBe(true);
       }
     }
-    const apiLabels = deployment.spec!.template.metadata!.labels;
-    expect(policies.filter((p) => p.spec!.ingress && matches(p.spec!.podSelector.matchLabels, apiLabels))).toHaveLength(
-      1,
-    );
+    const ports = ingressRules.flatMap((rule) => rule.ports!.map((p) => resolvePort(p.port, apiContainer)));
+    expect([...new Set(ports)].sort()).toEqual([apiPort, metricsPort].sort());
+  });
+
+  it('let the ingress namespace reach the API port (/v1, /health) but not the metrics port', () => {
+    expect(peersOf(apiPort)).toEqual([peerKey({ podSelector: {} }), ingressNamespace]);
+    expect(peersOf(metricsPort)).not.toContain(ingressNamespace);
+    expect(peersOf(metricsPort)).not.toContain(peerKey({ podSelector: {} }));
+  });
+
+  it('let only the monitoring namespace reach the metrics port', () => {
+    expect(peersOf(metricsPort)).toEqual([monitoringNamespace]);
+    expect(peersOf(apiPort)).not.toContain(monitoringNamespace);
   });
 
   it('let both apps out only to DNS and HTTPS', () => {
