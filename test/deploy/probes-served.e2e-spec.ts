@@ -45,6 +45,9 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
       AWS_ENDPOINT_URL_IAM: url,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'fake',
+      // The ConfigMap's METRICS_PORT is checked against the manifests in manifests.e2e-spec; here any free port.
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
     });
     // Loaded after the environment is set: the config factories read process.env when the module initialises.
     const { AppModule } = await import('../../apps/api/src/app.module');
@@ -72,6 +75,14 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
     await request(http()).get(path).expect(401);
     const res = await request(http()).get(path).set('Authorization', `Bearer ${TOKEN}`).expect(200);
     expect(res.body).toHaveProperty('old_access_keys');
+  });
+
+  it('serves /metrics on the metrics listener, not on the API port the ingress reaches', async () => {
+    await request(http()).get('/metrics').expect(404);
+    const { MetricsListener } = await import('../../apps/api/src/metrics/metrics-listener');
+    const res = await fetch(`${app.get(MetricsListener).url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('# TYPE http_requests_total counter');
   });
 
   it('serves the Swagger UI the README port-forwards to', async () => {
