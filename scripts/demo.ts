@@ -22,6 +22,10 @@ async function main(): Promise<void> {
   process.env.AWS_ENDPOINT_URL_SESV2 = iamUrl;
   process.env.PORT ??= '3000';
   process.env.NODE_ENV ??= 'development';
+  // The API refuses to run open unless told to: the demo says so, and honours API_TOKENS when the user sets one.
+  process.env.ALLOW_UNAUTHENTICATED ??= 'true';
+  const token = process.env.API_TOKENS?.split(',')[0]?.trim();
+  const auth = token ? ` -H 'Authorization: Bearer ${token}'` : '';
 
   const { startApi } = await import('../apps/api/src/bootstrap');
   const { app, url } = await startApi();
@@ -32,9 +36,12 @@ async function main(): Promise<void> {
       '',
       `iam-key-monitor demo: ${users} seeded users served by the local IAM emulator at ${iamUrl}`,
       `  Swagger UI:  ${url}/docs`,
+      token
+        ? '  Bearer tokens from API_TOKENS are required on /v1; the commands below send the first one.'
+        : '  ALLOW_UNAUTHENTICATED=true: /v1 is open to anyone who can reach this port (set API_TOKENS to require a token).',
       '  Try:',
-      `    curl -s '${url}/v1/iam/old-access-keys/list-users?hours=2160'`,
-      `    curl -s -X POST ${url}/v1/iam/old-access-keys/credential-report -H 'Content-Type: application/json' -d '{"hours": 2160}'`,
+      `    curl -s${auth} '${url}/v1/iam/old-access-keys/list-users?hours=2160'`,
+      `    curl -s -X POST ${url}/v1/iam/old-access-keys/credential-report${auth} -H 'Content-Type: application/json' -d '{"hours": 2160}'`,
       '  Ctrl-C stops it.',
       '',
     ].join('\n'),
