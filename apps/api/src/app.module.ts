@@ -6,8 +6,10 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { IamModule } from '@app/iam';
 import {
+  EventLoopLagMonitor,
   HttpMetricsMiddleware,
   IamHealthIndicator,
+  LivenessIndicator,
   MetricsModule,
   RateGovernorMetricsBinder,
 } from '@app/observability';
@@ -61,6 +63,8 @@ const AUTH_FAILURE_CLIENTS = 10_000;
   providers: [
     ShutdownState,
     IamHealthIndicator,
+    LivenessIndicator,
+    EventLoopLagMonitor,
     RateGovernorMetricsBinder,
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -1,4 +1,6 @@
+export * from './health/event-loop-lag.monitor';
 export * from './health/iam.health';
+export * from './health/liveness.health';
 export * from './metrics/http-metrics.middleware';
 export * from './metrics/metrics.module';
 export * from './metrics/metrics.service';

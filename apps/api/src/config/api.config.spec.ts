@@ -23,6 +23,8 @@ describe('api configuration', () => {
       metricsPort: 9464,
       rateLimitPerMinute: 120,
       readinessCacheMs: 10_000,
+      readinessTimeoutMs: 3_000,
+      livenessMaxEventLoopLagMs: 5_000,
       trustProxy: false,
       http: {
         headersTimeoutMs: 10_000,

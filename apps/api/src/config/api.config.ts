@@ -87,6 +87,20 @@ export class ApiEnv {
   @Max(300)
   READINESS_CACHE_SECONDS: number = 10;
 
+  /** The longest /health/ready waits for IAM; keep it below the readiness probe's timeoutSeconds. */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  READINESS_TIMEOUT_MS: number = 3_000;
+
+  /** /health/live fails once the event loop stalled longer than this within the last 10 s. */
+  @ToInt()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  LIVENESS_MAX_EVENT_LOOP_LAG_MS: number = 5_000;
+
   /**
    * Which proxies' X-Forwarded-For to believe, so the per-client rate limit and the logs see the real client:
    * `false` (none), a hop count (`1` behind one ingress), or addresses/subnets (`10.0.0.0/8, loopback`).
@@ -174,6 +188,8 @@ export interface ApiConfig {
   metricsPort: number;
   rateLimitPerMinute: number;
   readinessCacheMs: number;
+  readinessTimeoutMs: number;
+  livenessMaxEventLoopLagMs: number;
   /** Express's `trust proxy` setting. */
   trustProxy: boolean | number | string;
   http: HttpServerLimits;
@@ -212,6 +228,8 @@ export const apiConfig = registerAs('api', (): ApiConfig => {
     metricsPort: env.METRICS_PORT,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     readinessCacheMs: env.READINESS_CACHE_SECONDS * 1000,
+    readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
+    livenessMaxEventLoopLagMs: env.LIVENESS_MAX_EVENT_LOOP_LAG_MS,
     trustProxy:
       env.TRUST_PROXY === 'false' ? false : /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY,
     http: {

@@ -3,12 +3,14 @@ import type { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
-import { IamHealthIndicator } from '@app/observability';
+import { IamHealthIndicator, LivenessIndicator } from '@app/observability';
 import { type ErrorBodyDto, Public, ShutdownState } from '@app/platform';
 import { apiConfig } from '../config/api.config';
 
 const IAM_UP = { iam: { status: 'up', latencyMs: 42 } };
 const IAM_DOWN = { iam: { status: 'down', reason: 'IAM_ACCESS_DENIED' } };
+const LIVE_UP = { process: { status: 'up', eventLoopLagMs: 3 } };
+const LIVE_DOWN = { process: { status: 'down', reason: 'SCAN_STUCK', scanRunningMs: 601_200, stuckAfterMs: 600_000 } };
 
 @ApiTags('health')
 @Public()
@@ -18,16 +20,23 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly iam: IamHealthIndicator,
+    private readonly liveness: LivenessIndicator,
     private readonly shutdown: ShutdownState,
     @Inject(apiConfig.KEY) private readonly config: ConfigType<typeof apiConfig>,
   ) {}
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process answers (no AWS call)' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: {}, error: {}, details: {} } } })
+  @ApiOperation({
+    summary: 'Liveness: the event loop is not stalled and no scan outlived its deadline (no AWS call)',
+  })
+  @ApiOkResponse({ schema: { example: { status: 'ok', info: LIVE_UP, error: {}, details: LIVE_UP } } })
+  @ApiServiceUnavailableResponse({
+    description: 'The event loop stalled beyond LIVENESS_MAX_EVENT_LOOP_LAG_MS, or a scan ran past twice its deadline',
+    schema: { example: { status: 'error', info: {}, error: LIVE_DOWN, details: LIVE_DOWN } },
+  })
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
+    return this.health.check([() => this.liveness.check('process', this.config.livenessMaxEventLoopLagMs)]);
   }
 
   @Get('ready')
@@ -36,7 +45,8 @@ export class HealthController {
     schema: { example: { status: 'ok', info: IAM_UP, error: {}, details: IAM_UP } },
   })
   @ApiServiceUnavailableResponse({
-    description: 'IAM unreachable or denied (the Terminus report), or the service is shutting down (an error body)',
+    description:
+      'IAM unreachable, denied or silent past READINESS_TIMEOUT_MS (the Terminus report), or the service is shutting down (an error body)',
     examples: {
       iamDown: {
         summary: 'IAM unreachable or denied',
@@ -58,6 +68,7 @@ export class HealthController {
     if (this.shutdown.draining) {
       throw new ServiceUnavailableException({ code: 'SHUTTING_DOWN', message: 'The service is shutting down' });
     }
-    return this.health.check([() => this.iam.check('iam', this.config.readinessCacheMs)]);
+    const { readinessCacheMs: cacheMs, readinessTimeoutMs: timeoutMs } = this.config;
+    return this.health.check([() => this.iam.check('iam', { cacheMs, timeoutMs })]);
   }
 }
