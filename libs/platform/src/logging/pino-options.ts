@@ -78,10 +78,11 @@ export function pinoParams(options: LoggingOptions): Params {
       },
       serializers: {
         err: serializeError,
-        req: (req: { id: string; method: string; url: string; originalUrl?: string }) => ({
+        // Also given a bare `{ id }` by lines logged outside Express (requests Node's parser refused).
+        req: (req: { id: string; method?: string; url?: string }) => ({
           id: req.id,
           method: req.method,
-          url: redactRequestUrl(req.originalUrl ?? req.url, shown),
+          url: typeof req.url === 'string' ? redactRequestUrl(req.url, shown) : undefined,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
