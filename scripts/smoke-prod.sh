@@ -96,13 +96,14 @@ log "emulator at $emulator_url"
 
 # 3. The API, from the production folder.
 port="$(free_port)"
+metrics_port="$(free_port)"
 token="smoke-$(node -e 'console.log(require("node:crypto").randomBytes(16).toString("hex"))')"
 base="http://127.0.0.1:$port"
 log "starting the API from $app on port $port"
 (
   cd "$app"
-  exec_clean PORT="$port" HOST=127.0.0.1 LOG_LEVEL=warn API_TOKENS="$token" SHUTDOWN_GRACE_MS=3000 \
-    node dist/apps/api/main.js
+  exec_clean PORT="$port" METRICS_PORT="$metrics_port" HOST=127.0.0.1 LOG_LEVEL=warn API_TOKENS="$token" \
+    SHUTDOWN_GRACE_MS=3000 node dist/apps/api/main.js
 ) >"$work/api.log" 2>&1 &
 api_pid=$!
 
@@ -133,6 +134,10 @@ node -e '
   console.error(`[smoke] list-users found ${body.old_access_keys.length} old key(s)`);
 ' "$work/body" || fail 'list-users answered 200 without old_access_keys'
 log 'GET /v1/iam/old-access-keys/list-users?hours=24 -> 200 with old_access_keys'
+
+status="$(http_get "http://127.0.0.1:$metrics_port/metrics")"
+[[ "$status" == 200 ]] || fail "GET /metrics on METRICS_PORT answered $status"
+log 'GET /metrics on METRICS_PORT -> 200'
 
 status="$(http_get "$base/docs/")"
 [[ "$status" == 200 ]] || fail "GET /docs/ (Swagger UI) answered $status"
