@@ -1,0 +1,28 @@
+/** What the SDK's errors carry that is safe to read: the wire code or class name, never the message. */
+export interface AwsLikeError {
+  name?: string;
+  code?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+export const awsErrorName = (err: unknown): string => {
+  const e = (err ?? {}) as AwsLikeError;
+  return e.Code ?? e.name ?? 'Error';
+};
+
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+
+export const isThrottling = (err: unknown): boolean =>
+  THROTTLING.has(awsErrorName(err)) || (err as AwsLikeError | undefined)?.$retryable?.throttling === true;
+
+export const isDenied = (err: unknown): boolean => DENIED.has(awsErrorName(err));
+
+/** `HTTP 500` when the service answered, else the error's name or Node's code (ETIMEDOUT, ECONNREFUSED). */
+export const describeFailure = (err: unknown): string => {
+  const e = (err ?? {}) as AwsLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  return status ? `${awsErrorName(err)}, HTTP ${status}` : (e.code ?? awsErrorName(err));
+};
