@@ -87,6 +87,13 @@ export class SesClientProvider implements OnModuleDestroy {
             cause: err,
           });
         }
+        if (name === 'TimeoutError') {
+          throw new NotifierException(
+            NotifierErrorCode.SendFailed,
+            `SES did not answer SendEmail within NOTIFIER_SES_REQUEST_TIMEOUT_MS (${this.config.ses.requestTimeoutMs} ms)`,
+            { awsErrorName: name, cause: err },
+          );
+        }
         const status = (err as AwsLikeError).$metadata?.httpStatusCode;
         const code =
           status !== undefined && status >= 400 && status < 500
