@@ -45,7 +45,7 @@ describe('each app works with its own IAM policy and needs all of it', () => {
     const h = await startApiOnEmulator({
       emulator: {
         account: seedAccount({ seed: 71, users: 20 }),
-        faults: { accessDenied: deniedOutside(allowed) },
+        faults: { accessDenied: new Set(deniedOutside(allowed)) },
       },
       env: { API_TOKENS: TOKEN, SCAN_CACHE_TTL_SECONDS: '0' },
     });
@@ -66,7 +66,7 @@ describe('each app works with its own IAM policy and needs all of it', () => {
     const allowed = policyActions('notifier');
     const emulator = new IamEmulator({
       account: seedAccount({ seed: 72, users: 40 }),
-      faults: { accessDenied: deniedOutside(allowed) },
+      faults: { accessDenied: new Set(deniedOutside(allowed)) },
     });
     try {
       const endpoint = await emulator.start(0, '127.0.0.1');
