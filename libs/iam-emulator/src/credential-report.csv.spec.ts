@@ -44,7 +44,7 @@ describe(buildCredentialReportCsv.name, () => {
   it('writes the root row the way AWS does', () => {
     expect(rows()[0]).toEqual({
       user: '<root_account>',
-      arn: 'arn:aws:iam::123456789012:root',
+      arn: 'arn:aws:iam::111111111111:root',
       user_creation_time: '2015-03-04T05:06:07+00:00',
       password_enabled: 'not_supported',
       password_last_used: 'no_information',
@@ -73,7 +73,7 @@ describe(buildCredentialReportCsv.name, () => {
 
     expect(alice).toMatchObject({
       user: 'smith,alice',
-      arn: 'arn:aws:iam::123456789012:user/smith,alice',
+      arn: 'arn:aws:iam::111111111111:user/smith,alice',
       user_creation_time: '2024-01-02T03:04:05+00:00',
       password_enabled: 'true',
       password_last_used: 'no_information',
@@ -89,7 +89,7 @@ describe(buildCredentialReportCsv.name, () => {
       access_key_2_last_rotated: '2025-06-01T00:00:00+00:00',
       access_key_2_last_used_date: 'N/A',
     });
-    expect(buildCredentialReportCsv(account)).toContain('"smith,alice","arn:aws:iam::123456789012:user/smith,alice"');
+    expect(buildCredentialReportCsv(account)).toContain('"smith,alice","arn:aws:iam::111111111111:user/smith,alice"');
   });
 
   it('puts N/A where a user has no password and no keys', () => {

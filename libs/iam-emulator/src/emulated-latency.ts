@@ -68,15 +68,17 @@ export class EmulatedLatency {
     }
   }
 
-  /** Call right after the answer is written: adds to the totals and corrects the lead by its lateness. */
-  answered(arrivedAt: number, latencyMs: number, totals: LatencyTotals): void {
+  /** Call right after the answer is written: adds to each of the totals and corrects the lead by its lateness. */
+  answered(arrivedAt: number, latencyMs: number, totals: LatencyTotals | LatencyTotals[]): void {
     if (latencyMs <= 0) {
       return;
     }
     const deliveredMs = this.clock.now() - arrivedAt;
-    totals.answered++;
-    totals.drawnMs += latencyMs;
-    totals.deliveredMs += deliveredMs;
+    for (const sum of Array.isArray(totals) ? totals : [totals]) {
+      sum.answered++;
+      sum.drawnMs += latencyMs;
+      sum.deliveredMs += deliveredMs;
+    }
     // Clamped, so one answer stalled behind a big report moves the lead no more than a timer ever could.
     const lateMs = clamp(deliveredMs - latencyMs, -MAX_LEAD_MS, MAX_LEAD_MS);
     this.leadMs = clamp(this.leadMs + GAIN * lateMs, -MAX_LEAD_MS, MAX_LEAD_MS);

@@ -12,8 +12,8 @@ describe(IamAccount.name, () => {
     sut.addUser({ userName: 'alice', path: '/team/' });
 
     expect(sut.listUsers().map((u) => [u.userName, u.arn])).toEqual([
-      ['alice', 'arn:aws:iam::123456789012:user/team/alice'],
-      ['bob', 'arn:aws:iam::123456789012:user/bob'],
+      ['alice', 'arn:aws:iam::111111111111:user/team/alice'],
+      ['bob', 'arn:aws:iam::111111111111:user/bob'],
     ]);
   });
 

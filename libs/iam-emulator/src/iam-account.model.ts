@@ -2,7 +2,7 @@ import { SeededRandom } from './seeded-random';
 
 export type AccessKeyStatus = 'Active' | 'Inactive';
 
-export const DEFAULT_ACCOUNT_ID = '123456789012';
+export const DEFAULT_ACCOUNT_ID = '111111111111';
 export const USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 
 export interface AccessKeyLastUsed {

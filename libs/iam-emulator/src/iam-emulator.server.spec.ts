@@ -107,7 +107,7 @@ describe(IamEmulator.name, () => {
         Path: first.path,
         UserName: first.userName,
         UserId: first.userId,
-        Arn: `arn:aws:iam::123456789012:user${first.path}${first.userName}`,
+        Arn: `arn:aws:iam::111111111111:user${first.path}${first.userName}`,
         CreateDate: first.createDate,
       });
     });
@@ -241,7 +241,7 @@ describe(IamEmulator.name, () => {
       expect(report.GeneratedTime).toBeInstanceOf(Date);
       expect(header).toEqual([...CREDENTIAL_REPORT_COLUMNS]);
       expect(rows.map((r) => r[0])).toEqual(['<root_account>', ...sut.account.listUsers().map((u) => u.userName)]);
-      expect(rows[0][1]).toBe('arn:aws:iam::123456789012:root');
+      expect(rows[0][1]).toBe('arn:aws:iam::111111111111:root');
       expect(rows[0][9]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
     });
 

@@ -1,104 +1,119 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EmulatedLatency, emptyLatencyTotals } from './emulated-latency';
-import { CredentialReportGenerator, DEFAULT_REPORT_TTL_MS } from './credential-report.generator';
-import { IamActionHandler } from './iam-actions.handler';
-import { IamAccount } from './iam-account.model';
+import { AccountRouter } from './account-router';
+import { CounterBox } from './account-state';
+import { DEFAULT_REPORT_TTL_MS } from './credential-report.generator';
+import { EmulatedLatency } from './emulated-latency';
+import { readBody, sendJson } from './emulator-http';
+import type { IamAccount } from './iam-account.model';
 import type { EmulatorCounters, EmulatorFaultSettings, IamEmulatorOptions } from './iam-emulator.types';
-import { QueryError, queryErrorResponse, queryResponse } from './query-protocol';
+import { OrganizationsEndpoint, SesEndpoint } from './json-endpoints';
+import { targetOperation } from './json-protocol';
+import { OrganizationsActionHandler, ORGANIZATIONS_TARGET_PREFIX } from './organizations-actions.handler';
+import { QueryEndpoint } from './query-endpoint';
+import { RequestSupport } from './request-support';
 import { SeededRandom } from './seeded-random';
-import { parseSendEmail, recipientsOf, SesError, type CapturedEmail } from './ses-outbox';
+import type { CapturedEmail } from './ses-outbox';
+import { DEFAULT_MEMBER_ROLE_NAME, StsActionHandler } from './sts-actions.handler';
 import { TokenBucket } from './token-bucket';
 
 export const SES_SEND_EMAIL_PATH = '/v2/email/outbound-emails';
 const ADMIN_PREFIX = '/_emulator/';
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-function emptyCounters(inFlight = 0): EmulatorCounters {
-  return {
-    requests: {},
-    throttled: {},
-    errors: {},
-    totalIamRequests: 0,
-    totalErrors: 0,
-    inFlight,
-    peakInFlight: inFlight,
-    latency: emptyLatencyTotals(),
-  };
-}
-
-function bump(counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /**
- * A local stand-in for IAM (Query protocol, XML) and SES v2 SendEmail (REST JSON) on one HTTP port,
- * so the unmodified AWS SDK clients run their whole stack (signing, parsing, paging, retries) against it.
+ * A local stand-in for IAM and STS (Query protocol, XML), Organizations (JSON 1.1) and SES v2 SendEmail (REST
+ * JSON) on one HTTP port, so the unmodified AWS SDK clients run their whole stack (signing, parsing, paging,
+ * retries) against it. One account, or an organization of them; each request is served by the account of the
+ * key that signed it.
  */
 export class IamEmulator {
+  /** The default account, or the organization's management account. */
   readonly account: IamAccount;
+  /** The faults of `account`; see accountFaults() for the others. */
   readonly faults: EmulatorFaultSettings;
+  /** Account ids whose role AssumeRole refuses (AccessDenied). */
+  readonly assumeRoleDenied: Set<string>;
   /** Every email SES accepted, oldest first. */
   readonly sentEmails: CapturedEmail[] = [];
-  private countersState = emptyCounters();
-  private readonly report: CredentialReportGenerator;
-  private readonly handler: IamActionHandler;
-  private readonly iamBucket?: TokenBucket;
-  private readonly sesBucket?: TokenBucket;
-  private readonly latency: EmulatedLatency;
+  private readonly global = new CounterBox();
+  private readonly router: AccountRouter;
+  private readonly query: QueryEndpoint;
+  private readonly organizations: OrganizationsEndpoint;
+  private readonly ses: SesEndpoint;
   private stopping = new AbortController();
   private server?: Server;
   private baseUrl?: string;
 
-  constructor(private readonly options: IamEmulatorOptions = {}) {
-    this.account = options.account ?? new IamAccount();
-    this.faults = {
-      accessDenied: new Set(options.faults?.accessDenied),
-      vanishingUsers: new Set(options.faults?.vanishingUsers),
-      serverErrors: { count: 0, status: 500, ...options.faults?.serverErrors },
-      reportNeverCompletes: options.faults?.reportNeverCompletes ?? false,
-      hang: new Set(options.faults?.hang),
-      rejectRecipients: new Set(options.faults?.rejectRecipients),
-      throttleSendEmail: options.faults?.throttleSendEmail ?? 0,
-    };
-    this.report = new CredentialReportGenerator(() => this.account, {
-      delayMs: options.reportDelayMs ?? 0,
-      ttlMs: options.reportTtlMs ?? DEFAULT_REPORT_TTL_MS,
-      clock: options.clock ?? Date.now,
-      neverCompletes: () => this.faults.reportNeverCompletes,
+  constructor(options: IamEmulatorOptions = {}) {
+    const clock = options.clock ?? Date.now;
+    this.assumeRoleDenied = new Set(options.faults?.assumeRoleDenied);
+    this.router = new AccountRouter(
+      options,
+      {
+        rateLimit: options.rateLimit,
+        reportDelayMs: options.reportDelayMs ?? 0,
+        reportTtlMs: options.reportTtlMs ?? DEFAULT_REPORT_TTL_MS,
+        clock,
+        assumeRoleDenied: this.assumeRoleDenied,
+      },
+      clock,
+    );
+    this.account = this.router.base.account;
+    this.faults = this.router.base.faults;
+    const latency = new EmulatedLatency(options.latencyMs, new SeededRandom(options.seed ?? 1));
+    const support = new RequestSupport(
+      this.router,
+      this.global,
+      latency,
+      options.requireAuth !== false,
+      () => this.stopping.signal,
+    );
+    const sts = new StsActionHandler({
+      router: this.router,
+      memberRoleName: options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
+      requiredExternalId: options.requiredExternalId,
+      sessionTtlSeconds: options.sessionTtlSeconds,
+      clock,
     });
-    this.handler = new IamActionHandler({
-      account: this.account,
-      report: this.report,
-      vanishingUsers: this.faults.vanishingUsers,
+    this.query = new QueryEndpoint(support, sts);
+    const organizations = new OrganizationsActionHandler({
+      organization: this.router.organization,
+      accounts: (id) => this.router.require(id),
     });
-    this.iamBucket = options.rateLimit ? new TokenBucket(options.rateLimit) : undefined;
-    this.sesBucket = options.sesRateLimit ? new TokenBucket(options.sesRateLimit) : undefined;
-    this.latency = new EmulatedLatency(options.latencyMs, new SeededRandom(options.seed ?? 1));
+    this.organizations = new OrganizationsEndpoint(support, organizations);
+    this.ses = new SesEndpoint(support, {
+      faults: this.faults,
+      bucket: options.sesRateLimit ? new TokenBucket(options.sesRateLimit) : undefined,
+      sentEmails: this.sentEmails,
+    });
   }
 
-  /** A live view; use resetCounters() between phases of a test. */
+  /** Across every account, a live view; use resetCounters() between phases of a test. */
   get counters(): Readonly<EmulatorCounters> {
-    return this.countersState;
+    return this.global.value;
+  }
+
+  /** One account's share of the counters (AssumeRole counts in the account whose role was assumed). */
+  countersFor(accountId: string): Readonly<EmulatorCounters> {
+    return this.router.require(accountId).counters.value;
+  }
+
+  /** The live fault settings of one account. */
+  accountFaults(accountId: string): EmulatorFaultSettings {
+    return this.router.require(accountId).faults;
+  }
+
+  iamAccount(accountId: string): IamAccount {
+    return this.router.require(accountId).account;
+  }
+
+  get accountIds(): string[] {
+    return this.router.all().map((state) => state.id);
+  }
+
+  /** AssumeRole sessions remembered, live or expired. */
+  get sessionCount(): number {
+    return this.router.sessions.size;
   }
 
   get url(): string {
@@ -108,7 +123,7 @@ export class IamEmulator {
     return this.baseUrl;
   }
 
-  /** Starts listening (port 0 picks a free one) and resolves to the endpoint URL for both SDK clients. */
+  /** Starts listening (port 0 picks a free one) and resolves to the endpoint URL for every SDK client. */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     if (this.server) {
       return this.url;
@@ -151,23 +166,25 @@ export class IamEmulator {
     await closed;
   }
 
+  /** Every account's counters and the totals. */
   resetCounters(): void {
-    this.countersState = emptyCounters(this.countersState.inFlight);
+    this.global.reset();
+    this.router.all().forEach((state) => state.counters.reset());
   }
 
-  /** The next `count` IAM requests fail with 500 ServiceFailure or 503 ServiceUnavailable. */
-  failNextRequests(count: number, status: 500 | 503 = 500): void {
-    this.faults.serverErrors = { count, status };
+  /** The next `count` IAM requests to the account (default: the base one) fail with 500 or 503. */
+  failNextRequests(count: number, status: 500 | 503 = 500, accountId = this.router.base.id): void {
+    this.router.require(accountId).faults.serverErrors = { count, status };
   }
 
-  /** The current credential report answers ReportExpired until GenerateCredentialReport starts a new one. */
-  expireCredentialReport(): void {
-    this.report.expire();
+  /** The account's report answers ReportExpired until GenerateCredentialReport starts a new one. */
+  expireCredentialReport(accountId = this.router.base.id): void {
+    this.router.require(accountId).report.expire();
   }
 
   /** Back to "no report was ever generated" (ReportNotPresent). */
-  discardCredentialReport(): void {
-    this.report.discard();
+  discardCredentialReport(accountId = this.router.base.id): void {
+    this.router.require(accountId).report.discard();
   }
 
   clearSentEmails(): void {
@@ -178,165 +195,40 @@ export class IamEmulator {
     const arrivedAt = performance.now();
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://emulator');
+    const operation = targetOperation(req.headers['x-amz-target'], ORGANIZATIONS_TARGET_PREFIX);
     if (url.pathname.startsWith(ADMIN_PREFIX)) {
       this.admin(req.method ?? 'GET', url.pathname.slice(ADMIN_PREFIX.length), res);
     } else if (url.pathname === SES_SEND_EMAIL_PATH && req.method === 'POST') {
-      await this.sendEmail(req, body, res, arrivedAt);
+      await this.ses.serve(req, body, res, arrivedAt);
+    } else if (url.pathname === '/' && operation !== undefined) {
+      await this.organizations.serve(req, operation, body, res, arrivedAt);
     } else if (url.pathname === '/') {
       const params = new URLSearchParams(body);
       url.searchParams.forEach((value, name) => params.append(name, value));
-      await this.iam(req, params, res, arrivedAt);
+      await this.query.serve(req, params, res, arrivedAt);
     } else {
-      this.json(res, 404, { message: `No route for ${req.method} ${url.pathname}` }, 'UnknownOperationException');
+      sendJson(res, 404, { message: `No route for ${req.method} ${url.pathname}` }, 'UnknownOperationException');
     }
-  }
-
-  private async iam(
-    req: IncomingMessage,
-    params: URLSearchParams,
-    res: ServerResponse,
-    arrivedAt: number,
-  ): Promise<void> {
-    const action = params.get('Action') ?? 'Unknown';
-    const counters = this.countersState;
-    const requestId = randomUUID();
-    bump(counters.requests, action);
-    counters.totalIamRequests++;
-    counters.inFlight++;
-    counters.peakInFlight = Math.max(counters.peakInFlight, counters.inFlight);
-    try {
-      if (this.faults.hang.has(action)) {
-        await this.holdUnanswered(res);
-        return;
-      }
-      const throttled = this.iamBucket ? !this.iamBucket.tryTake() : false;
-      const latencyMs = this.latency.draw();
-      await this.latency.hold(arrivedAt, latencyMs, this.stopping.signal);
-      let xml: string;
-      let status = 200;
-      try {
-        xml = queryResponse(action, this.answerIam(req, action, params, throttled), requestId);
-      } catch (err) {
-        if (!(err instanceof QueryError)) {
-          throw err;
-        }
-        if (err.code === 'Throttling') {
-          bump(counters.throttled, action);
-        }
-        bump(counters.errors, err.code);
-        counters.totalErrors++;
-        status = err.status;
-        xml = queryErrorResponse(err, requestId);
-      }
-      res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
-      res.end(xml);
-      this.latency.answered(arrivedAt, latencyMs, counters.latency);
-    } finally {
-      counters.inFlight--;
-      if (counters !== this.countersState) {
-        this.countersState.inFlight--;
-      }
-    }
-  }
-
-  private answerIam(req: IncomingMessage, action: string, params: URLSearchParams, throttled: boolean) {
-    if (this.options.requireAuth !== false && !req.headers.authorization) {
-      throw new QueryError('MissingAuthenticationToken', 403, 'Request is missing Authentication Token');
-    }
-    if (throttled) {
-      throw new QueryError('Throttling', 400, 'Rate exceeded');
-    }
-    const burst = this.faults.serverErrors;
-    if (burst.count > 0) {
-      burst.count--;
-      throw burst.status === 503
-        ? new QueryError('ServiceUnavailable', 503, 'Service is unavailable. Please try again later.')
-        : new QueryError('ServiceFailure', 500, 'The request processing has failed because of an unknown error.');
-    }
-    if (this.faults.accessDenied.has(action)) {
-      throw new QueryError(
-        'AccessDenied',
-        403,
-        `User: arn:aws:iam::${this.account.accountId}:user/emulator is not authorized to perform: iam:${action}`,
-      );
-    }
-    if (!this.handler.isSupported(action)) {
-      throw new QueryError('InvalidAction', 400, `Could not find operation ${action} for version 2010-05-08`);
-    }
-    return this.handler.handle(action, params);
-  }
-
-  private async sendEmail(req: IncomingMessage, body: string, res: ServerResponse, arrivedAt: number): Promise<void> {
-    const counters = this.countersState;
-    bump(counters.requests, 'SendEmail');
-    if (this.faults.hang.has('SendEmail')) {
-      await this.holdUnanswered(res);
-      return;
-    }
-    await this.latency.hold(arrivedAt, this.latency.draw(), this.stopping.signal);
-    try {
-      if (this.options.requireAuth !== false && !req.headers.authorization) {
-        throw new SesError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
-      }
-      if (this.faults.throttleSendEmail > 0 || (this.sesBucket && !this.sesBucket.tryTake())) {
-        this.faults.throttleSendEmail = Math.max(0, this.faults.throttleSendEmail - 1);
-        bump(counters.throttled, 'SendEmail');
-        throw new SesError('TooManyRequestsException', 429, 'Maximum sending rate exceeded.');
-      }
-      const email = parseSendEmail(body);
-      const rejected = new Set([...this.faults.rejectRecipients].map((address) => address.toLowerCase()));
-      const refused = recipientsOf(email).filter((address) => rejected.has(address.toLowerCase()));
-      if (refused.length > 0) {
-        throw new SesError(
-          'MessageRejected',
-          400,
-          `Email address is not verified. The following identities failed the check in region US-EAST-1: ${refused.join(', ')}`,
-        );
-      }
-      this.sentEmails.push(email);
-      this.json(res, 200, { MessageId: email.messageId });
-    } catch (err) {
-      if (!(err instanceof SesError)) {
-        throw err;
-      }
-      bump(counters.errors, err.code);
-      counters.totalErrors++;
-      this.json(res, err.status, { message: err.message }, err.code);
-    }
-  }
-
-  /** Until the client closes the connection or the emulator stops (which closes every connection). */
-  private holdUnanswered(res: ServerResponse): Promise<void> {
-    return new Promise((resolve) => {
-      res.once('close', () => resolve());
-      this.stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
   }
 
   private admin(method: string, path: string, res: ServerResponse): void {
+    const accountCounters = /^counters\/(\d{12})$/.exec(path);
     if (method === 'GET' && path === 'health') {
-      this.json(res, 200, { status: 'ok', users: this.account.userCount });
+      sendJson(res, 200, { status: 'ok', users: this.account.userCount, accounts: this.router.all().length });
     } else if (method === 'GET' && path === 'counters') {
-      this.json(res, 200, this.countersState);
+      sendJson(res, 200, this.counters);
+    } else if (method === 'GET' && accountCounters && this.router.get(accountCounters[1])) {
+      sendJson(res, 200, this.countersFor(accountCounters[1]));
     } else if (method === 'POST' && path === 'reset-counters') {
       this.resetCounters();
-      this.json(res, 200, this.countersState);
+      sendJson(res, 200, this.counters);
     } else if (method === 'GET' && path === 'emails') {
-      this.json(res, 200, this.sentEmails);
+      sendJson(res, 200, this.sentEmails);
     } else if (method === 'DELETE' && path === 'emails') {
       this.clearSentEmails();
-      this.json(res, 200, []);
+      sendJson(res, 200, []);
     } else {
-      this.json(res, 404, { message: `No admin route ${method} ${path}` });
+      sendJson(res, 404, { message: `No admin route ${method} ${path}` });
     }
-  }
-
-  private json(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() };
-    if (errorType) {
-      headers['x-amzn-errortype'] = errorType;
-    }
-    res.writeHead(status, headers);
-    res.end(JSON.stringify(body));
   }
 }

@@ -2,14 +2,58 @@ import type { LatencyTotals } from './emulated-latency';
 import type { IamAccount } from './iam-account.model';
 import type { RateLimit } from './token-bucket';
 
+export type EmulatedAccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+
+export interface EmulatedAccount {
+  /** 12 digits; must equal `account.accountId`. */
+  id: string;
+  name: string;
+  email?: string;
+  /** Default ACTIVE. Accounts that are not ACTIVE refuse AssumeRole, as AWS does. */
+  status?: EmulatedAccountStatus;
+  /** The root (EMULATED_ROOT_ID) or an OU id. Default the root. */
+  parentId?: string;
+  account: IamAccount;
+  /** This account's own IAM token bucket. Default: the emulator's `rateLimit`, a bucket of its own. */
+  rateLimit?: RateLimit;
+  faults?: Partial<EmulatorFaultSettings>;
+}
+
+export interface EmulatedOu {
+  /** `ou-<4-32 of [0-9a-z]>-<8-32 of [a-z0-9]>`. */
+  id: string;
+  name: string;
+  /** The root or another OU. */
+  parentId: string;
+}
+
+export interface EmulatedOrganization {
+  /** One of `accounts`; the emulator's base credentials sign as this account. */
+  managementAccountId: string;
+  accounts: EmulatedAccount[];
+  ous?: EmulatedOu[];
+  /** Items per Organizations page (MaxResults only lowers it). Default 20, as AWS. */
+  pageSize?: number;
+}
+
 export interface IamEmulatorOptions {
-  /** The account served; mutate it freely while the emulator runs. Default: an empty account. */
+  /** The account served; mutate it freely while the emulator runs. Default: an empty account. Not with `organization`. */
   account?: IamAccount;
+  /** Several accounts under Organizations, each with its own IAM, report, rate limit, faults and counters. */
+  organization?: EmulatedOrganization;
+  /** The only role name AssumeRole grants. Default 'IamKeyMonitorReadOnly'. */
+  memberRoleName?: string;
+  /** When set, AssumeRole without exactly this ExternalId is AccessDenied. */
+  requiredExternalId?: string;
+  /** Lifetime of AssumeRole credentials, overriding DurationSeconds (tests make it short). Default DurationSeconds or 3600. */
+  sessionTtlSeconds?: number;
+  /** Sessions kept (live or expired, so expired keys still answer ExpiredToken); beyond it the oldest are forgotten. Default 100,000. */
+  maxSessions?: number;
   /** Added to every request: a fixed delay, or a [min, max] range drawn from a seeded PRNG. Default 0. */
   latencyMs?: number | [number, number];
   /** Seeds the latency jitter. Default 1. */
   seed?: number;
-  /** One token bucket shared by all IAM actions; beyond it IAM answers 400 Throttling. Default: unlimited. */
+  /** One token bucket per account shared by its IAM actions; beyond it IAM answers 400 Throttling. Default: unlimited. */
   rateLimit?: RateLimit;
   /** A separate bucket for SES SendEmail; beyond it SES answers 429 TooManyRequestsException. */
   sesRateLimit?: RateLimit;
@@ -21,7 +65,7 @@ export interface IamEmulatorOptions {
   clock?: () => number;
   /** Answer 403 MissingAuthenticationToken to requests without an Authorization header. Default true. */
   requireAuth?: boolean;
-  /** Initial fault settings; they stay adjustable on `emulator.faults`. */
+  /** Initial faults of the default (or management) account; they stay adjustable on `emulator.faults`. */
   faults?: Partial<EmulatorFaultSettings>;
 }
 
@@ -32,7 +76,7 @@ export interface ServerErrorBurst {
 }
 
 export interface EmulatorFaultSettings {
-  /** IAM actions answered with 403 AccessDenied. */
+  /** Actions (IAM, STS or Organizations) this account's callers are refused with AccessDenied. */
   accessDenied: Set<string>;
   /** Users still listed by ListUsers but deleted the moment a per-user call names them (which gets NoSuchEntity). */
   vanishingUsers: Set<string>;
@@ -49,6 +93,11 @@ export interface EmulatorFaultSettings {
   rejectRecipients: Set<string>;
   /** The next N SendEmail requests answer 429 TooManyRequestsException (Infinity for all of them). */
   throttleSendEmail: number;
+  /**
+   * Account ids whose role AssumeRole refuses with AccessDenied. Emulator-wide: every account's settings share
+   * this one set (also `emulator.assumeRoleDenied`).
+   */
+  assumeRoleDenied: Set<string>;
 }
 
 export interface EmulatorCounters {

@@ -1,3 +1,4 @@
+export * from './account-router';
 export * from './credential-report.csv';
 export * from './emulated-latency';
 export * from './emulator-env';
@@ -7,8 +8,12 @@ export * from './iam-account.model';
 export * from './iam-actions.handler';
 export * from './iam-emulator.server';
 export * from './iam-emulator.types';
+export * from './json-protocol';
+export * from './organizations-actions.handler';
 export * from './query-protocol';
 export * from './seed-account';
 export * from './seeded-random';
+export * from './session-store';
 export * from './ses-outbox';
+export * from './sts-actions.handler';
 export * from './token-bucket';

@@ -54,19 +54,24 @@ export function renderXml(node: XmlNode): string {
     .join('');
 }
 
-export function queryResponse(action: string, result: XmlNode | undefined, requestId: string): string {
+export function queryResponse(
+  action: string,
+  result: XmlNode | undefined,
+  requestId: string,
+  namespace = IAM_XML_NAMESPACE,
+): string {
   const body = result ? `<${action}Result>${renderXml(result)}</${action}Result>` : '';
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<${action}Response xmlns="${IAM_XML_NAMESPACE}">${body}` +
+    `<${action}Response xmlns="${namespace}">${body}` +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
   );
 }
 
-export function queryErrorResponse(error: QueryError, requestId: string): string {
+export function queryErrorResponse(error: QueryError, requestId: string, namespace = IAM_XML_NAMESPACE): string {
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<ErrorResponse xmlns="${IAM_XML_NAMESPACE}"><Error><Type>${error.type}</Type><Code>${escapeXml(error.code)}</Code>` +
+    `<ErrorResponse xmlns="${namespace}"><Error><Type>${error.type}</Type><Code>${escapeXml(error.code)}</Code>` +
     `<Message>${escapeXml(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
   );
 }
