@@ -6,6 +6,7 @@
 #   bash scripts/ci-docker.sh up     # installs docker.io/debootstrap if missing, starts dockerd unless it answers;
 #                                    # prints "started" or "running"
 #   bash scripts/ci-docker.sh base   # builds the stand-in for the Dockerfile's NODE_IMAGE unless it exists
+#   bash scripts/ci-docker.sh prune  # drops untagged images and build cache beyond CI_DOCKER_KEEP_CACHE (3GB)
 #   bash scripts/ci-docker.sh down   # stops the dockerd that `up` started
 #
 # Use the engine with: DOCKER_HOST="unix://$CI_CACHE_DIR/docker/docker.sock" /usr/bin/docker ...
@@ -146,9 +147,16 @@ base() {
   log "$image built in $((SECONDS - started)) s"
 }
 
+# Each CI run leaves the previous image untagged; without this the cache folder only grows.
+prune() {
+  "$DOCKER" image prune -f >/dev/null
+  "$DOCKER" builder prune -f --keep-storage "${CI_DOCKER_KEEP_CACHE:-3GB}" >/dev/null
+}
+
 case "${1:-}" in
   up) up ;;
+  prune) prune ;;
   down) down ;;
   base) base ;;
-  *) fail "usage: $0 up|base|down" ;;
+  *) fail "usage: $0 up|base|prune|down" ;;
 esac

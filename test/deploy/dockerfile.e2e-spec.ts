@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { repoPath } from './deploy-files';
+import { relative } from 'node:path';
+import * as ts from 'typescript';
+import { REPO_ROOT, repoPath } from './deploy-files';
 
 interface Stage {
   name: string;
@@ -146,5 +148,59 @@ describe('.dockerignore', () => {
       .flatMap((l) => l.split(/\s+/).slice(1, -1));
     expect(sources.length).toBeGreaterThan(0);
     expect(sources.filter((source) => dockerIgnored(ignorePatterns, source))).toEqual([]);
+  });
+});
+
+describe('what the build compiles (tsconfig.build.json)', () => {
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    repoPath('tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  )!;
+  const files = parsed.fileNames.map((f) => relative(REPO_ROOT, f));
+  const devDependencies = Object.keys(
+    (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+      .devDependencies,
+  );
+  const imports = files.flatMap((file) =>
+    ts.preProcessFile(readFileSync(repoPath(file), 'utf8'), true, true).importedFiles.map(({ fileName }) => {
+      const resolved = ts.resolveModuleName(fileName, repoPath(file), parsed.options, ts.sys).resolvedModule;
+      return {
+        file,
+        specifier: fileName,
+        target: resolved && !resolved.isExternalLibraryImport ? relative(REPO_ROOT, resolved.resolvedFileName) : null,
+      };
+    }),
+  );
+
+  it('is both apps and their libraries, with no spec, test helper or emulator', () => {
+    expect(files).toEqual(expect.arrayContaining(['apps/api/src/main.ts', 'apps/notifier/src/main.ts']));
+    expect(
+      files.filter((f) =>
+        /\.(e2e-)?spec\.ts$|(^|\/)testing\/|\.testing\.ts$|\.fixture\.ts$|^(test|scripts|libs\/iam-emulator)\//.test(f),
+      ),
+    ).toEqual([]);
+  });
+
+  it('imports only files the Docker build context lets in (a test helper importing the emulator broke the build)', () => {
+    const local = imports.filter((i) => i.target !== null);
+    expect(local.length).toBeGreaterThan(50);
+    expect(
+      local.filter((i) => dockerIgnored(ignorePatterns, i.target!) || i.target!.includes('node_modules/')),
+    ).toEqual([]);
+  });
+
+  it('imports no dev dependency', () => {
+    const packageOf = (specifier: string) =>
+      specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/');
+    expect(imports.filter((i) => i.target === null && devDependencies.includes(packageOf(i.specifier)))).toEqual([]);
   });
 });

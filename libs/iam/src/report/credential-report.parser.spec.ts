@@ -2,7 +2,12 @@ import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { HOUR_MS } from '../iam.constants';
 import { parseCredentialReport, type ReportCriteria } from './credential-report.parser';
-import { AWS_REPORT_COLUMNS, reportBytes, reportCsv, reportDate } from './testing/credential-report.builder';
+import {
+  AWS_REPORT_COLUMNS,
+  reportBytes,
+  reportCsv,
+  reportDate,
+} from '../../../../test/support/credential-report.builder';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const hoursAgo = (h: number) => reportDate(new Date(NOW - h * HOUR_MS));

@@ -1,0 +1,118 @@
+/**
+ * What a Kubernetes workload in deploy/ gives its container, as `docker run` needs it, for scripts/container-test.sh.
+ * One item a line:
+ *   args <Deployment|CronJob>      docker run flags: user, read-only root, capabilities, privilege escalation,
+ *                                  memory and CPU limits, and exactly the writable mounts the pod spec declares
+ *   command <Deployment|CronJob>   the container's command, a word a line
+ *   grace <Deployment|CronJob>     seconds between SIGTERM and SIGKILL once preStop hooks ran
+ *   env <Deployment|CronJob>       KEY=value lines of the ConfigMaps the container loads with envFrom
+ * A setting this cannot map (another volume type, an added capability) fails, so the test never silently runs
+ * the image less confined than the cluster would.
+ */
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { findObject, loadManifests } from '../test/deploy/deploy-files';
+
+type Workload = 'Deployment' | 'CronJob';
+
+const manifests = loadManifests();
+
+function podSpec(kind: Workload): IPodSpec {
+  if (kind === 'Deployment') {
+    return findObject<{ spec: { template: { spec: IPodSpec } } }>(manifests, kind).spec.template.spec;
+  }
+  return findObject<{ spec: { jobTemplate: { spec: { template: { spec: IPodSpec } } } } }>(manifests, kind).spec
+    .jobTemplate.spec.template.spec;
+}
+
+function container(spec: IPodSpec): IContainer {
+  if (spec.containers.length !== 1) {
+    throw new Error(`expected one container, found ${spec.containers.length}`);
+  }
+  return spec.containers[0];
+}
+
+/** Kubernetes quantities as docker takes them: 64Mi -> 64m, 1Gi -> 1g, plain bytes unchanged. */
+function dockerSize(quantity: string | number): string {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(quantity));
+  if (!match) {
+    throw new Error(`cannot map the quantity ${quantity}`);
+  }
+  return match[2] ? `${match[1]}${match[2][0].toLowerCase()}` : match[1];
+}
+
+function dockerArgs(spec: IPodSpec): string[] {
+  const c = container(spec);
+  const sc = c.securityContext ?? {};
+  const psc = spec.securityContext ?? {};
+  const uid = sc.runAsUser ?? psc.runAsUser;
+  const gid = sc.runAsGroup ?? psc.runAsGroup;
+  if (uid === undefined || gid === undefined) {
+    throw new Error('the pod spec sets no runAsUser/runAsGroup');
+  }
+  const args = [`--user=${uid}:${gid}`];
+  if (sc.readOnlyRootFilesystem) {
+    args.push('--read-only');
+  }
+  if (sc.allowPrivilegeEscalation === false) {
+    args.push('--security-opt=no-new-privileges');
+  }
+  for (const cap of sc.capabilities?.drop ?? []) {
+    args.push(`--cap-drop=${cap}`);
+  }
+  if ((sc.capabilities?.add ?? []).length > 0) {
+    throw new Error('added capabilities are not mapped');
+  }
+  const limits = c.resources?.limits ?? {};
+  if (limits.memory !== undefined) {
+    args.push(`--memory=${dockerSize(limits.memory)}`);
+  }
+  if (limits.cpu !== undefined) {
+    const cpu = String(limits.cpu);
+    args.push(`--cpus=${cpu.endsWith('m') ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu)}`);
+  }
+  for (const mount of c.volumeMounts ?? []) {
+    const volume = (spec.volumes ?? []).find((v) => v.name === mount.name);
+    if (!volume?.emptyDir) {
+      throw new Error(`volume ${mount.name} is not an emptyDir: not mapped`);
+    }
+    const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${dockerSize(volume.emptyDir.sizeLimit)}`;
+    args.push(`--tmpfs=${mount.mountPath}:${mount.readOnly ? 'ro' : 'rw'},nosuid,nodev,mode=1777${size}`);
+  }
+  return args;
+}
+
+function graceSeconds(spec: IPodSpec): number {
+  const preStop = container(spec).lifecycle?.preStop?.exec?.command ?? [];
+  const sleep = preStop[0] === 'sleep' ? Number(preStop[1]) : 0;
+  return (spec.terminationGracePeriodSeconds ?? 30) - sleep;
+}
+
+function configEnv(spec: IPodSpec): string[] {
+  return (container(spec).envFrom ?? []).flatMap((source) => {
+    if (!source.configMapRef) {
+      return [];
+    }
+    const map = findObject<IConfigMap>(manifests, 'ConfigMap', source.configMapRef.name);
+    return Object.entries(map.data ?? {}).map(([key, value]) => `${key}=${value}`);
+  });
+}
+
+const [what, kind] = process.argv.slice(2) as [string, Workload];
+if (kind !== 'Deployment' && kind !== 'CronJob') {
+  console.error('usage: ci-container-args.ts args|command|grace|env Deployment|CronJob');
+  process.exit(2);
+}
+const spec = podSpec(kind);
+const out: Record<string, () => (string | number)[]> = {
+  args: () => dockerArgs(spec),
+  command: () => container(spec).command ?? [],
+  grace: () => [graceSeconds(spec)],
+  env: () => configEnv(spec),
+};
+if (!(what in out)) {
+  console.error(`unknown item ${what}`);
+  process.exit(2);
+}
+console.log(out[what]().join('\n'));
