@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { seedAccount } from '@app/iam-emulator';
+import { BODY_LIMIT_BYTES, BODY_MAX_DEPTH } from '@app/platform';
+import { ApiEnv } from '../apps/api/src/config/api.config';
 import { CREDENTIAL_REPORT_PATH, LIST_USERS_PATH, requestJson, type ErrorBody } from './support/api-client';
-import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
+import { ROOT, startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { scrapeMetrics, seriesValue } from './support/prometheus-text';
 import { exchangeRaw, parseRawResponse, sendRaw, type RawAnswer } from './support/raw-http';
 
@@ -319,5 +323,26 @@ describe('HTTP server limits bite (small values)', () => {
     const last = await ask(`Host: x\r\n${filler}X-Request-Id: beyond-the-cap\r\n`);
     expect(last.status).toBe(200);
     expect(last.headers['x-request-id']).toMatch(UUID);
+  });
+});
+
+describe('the README states the limits the code enforces', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const defaults = new ApiEnv() as unknown as Record<string, unknown>;
+
+  it.each([
+    'HTTP_HEADERS_TIMEOUT_MS',
+    'HTTP_REQUEST_TIMEOUT_MS',
+    'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    'HTTP_MAX_CONNECTIONS',
+    'HTTP_MAX_HEADERS_COUNT',
+  ])('%s: the configuration table shows its default', (name) => {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+    expect(row?.split('|')[2].trim()).toBe(`\`${String(defaults[name])}\``);
+  });
+
+  it('the body limits in the Security section are the parser’s', () => {
+    expect(BODY_LIMIT_BYTES).toBe(16 * 1024);
+    expect(readme).toMatch(new RegExp(`at most 16 kB and ${BODY_MAX_DEPTH}\\s+levels deep`));
   });
 });
