@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import ts from 'typescript';
 import { findObject, listFiles, loadManifests, NAMESPACE, repoPath } from './deploy-files';
 
@@ -16,6 +17,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   '@aws-sdk/client-sesv2': 'ses',
   '@aws-sdk/client-ses': 'ses',
   '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-organizations': 'organizations',
 };
 
 /** Operations whose IAM action is not `<prefix>:<OperationName>`. SES v2 SendEmail authorizes as ses:SendEmail. */
@@ -89,6 +91,42 @@ const productionFiles = [...listFiles(repoPath('apps')), ...listFiles(repoPath('
     !file.startsWith('libs/iam-emulator/'),
 );
 const calls = productionFiles.flatMap((file) => sdkCallsIn(file, readFileSync(repoPath(file), 'utf8')));
+
+const compilerOptions = ts.parseJsonConfigFileContent(
+  ts.readConfigFile(repoPath('tsconfig.json'), (path) => ts.sys.readFile(path)).config,
+  ts.sys,
+  repoPath(),
+).options;
+
+/**
+ * The project's source files an entry point loads, following static and dynamic imports and re-exports through
+ * the tsconfig paths (`@app/*`), never into node_modules. Relative to the repo root.
+ */
+function filesReachedFrom(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [repoPath(entry)];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    const name = relative(repoPath(), file);
+    if (seen.has(name)) {
+      continue;
+    }
+    seen.add(name);
+    for (const ref of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+      const resolved = ts.resolveModuleName(ref.fileName, file, compilerOptions, ts.sys).resolvedModule;
+      if (resolved && !resolved.isExternalLibraryImport && /(?<!\.d)\.ts$/.test(resolved.resolvedFileName)) {
+        queue.push(resolved.resolvedFileName);
+      }
+    }
+  }
+  return seen;
+}
+
+/** The AWS actions an app's code can send: SDK calls in the files its entry point reaches. */
+function actionsReachedFrom(entry: string): string[] {
+  const files = filesReachedFrom(entry);
+  return [...new Set(calls.filter((call) => files.has(call.file)).map(actionFor))].sort();
+}
 const toList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 const APPS = ['api', 'notifier'] as const;
 const policies = Object.fromEntries(
@@ -103,10 +141,28 @@ const policies = Object.fromEntries(
 const actionsOf = (app: (typeof APPS)[number]) => policies[app].Statement.flatMap((s) => toList(s.Action));
 
 describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
-  it('grant together exactly the AWS actions the production code calls', () => {
-    const used = [...new Set(calls.map(actionFor))].sort();
+  const reached = {
+    api: actionsReachedFrom('apps/api/src/main.ts'),
+    notifier: actionsReachedFrom('apps/notifier/src/main.ts'),
+  };
+
+  it('grant together exactly the AWS actions the two apps can call', () => {
+    const used = [...new Set([...reached.api, ...reached.notifier])].sort();
     expect(used).toEqual(expect.arrayContaining(['iam:ListAccessKeys', 'iam:ListUsers', 'ses:SendEmail']));
     expect([...new Set(APPS.flatMap(actionsOf))].sort()).toEqual(used);
+  });
+
+  // Which of those an app really sends is checked at run time (iam-policy-per-app.e2e-spec.ts): the files an app
+  // loads hold more commands than it sends (the one IAM client also lists tags, for the notifier).
+  it.each(APPS)('%s: grants only actions whose SDK calls the app loads', (app) => {
+    expect(actionsOf(app).filter((action) => !reached[app].includes(action))).toEqual([]);
+  });
+
+  it('follows the imports of an entry point through the tsconfig paths', () => {
+    const files = filesReachedFrom('apps/notifier/src/main.ts');
+    expect(files).toContain('libs/notifier/src/ses/ses-client.provider.ts');
+    expect(files).toContain('libs/iam/src/client/iam-client.provider.ts');
+    expect(filesReachedFrom('apps/api/src/main.ts')).not.toContain('libs/notifier/src/ses/ses-client.provider.ts');
   });
 
   it('keep mail and owner tags away from the internet-facing API', () => {
