@@ -1,5 +1,11 @@
-import { expectedOldKeys, expectedRootKeys } from './expected-old-keys';
+import {
+  expectedOldKeys,
+  expectedOldKeysByAccount,
+  expectedRootKeys,
+  expectedRootKeysByAccount,
+} from './expected-old-keys';
 import { IamAccount } from './iam-account.model';
+import type { EmulatedOrganization } from './iam-emulator.types';
 
 const NOW = new Date('2026-01-10T00:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -77,5 +83,68 @@ describe(expectedOldKeys.name, () => {
       { slot: 1, active: true, lastRotated: hoursAgo(10_000), ageHours: 10_000 },
     ]);
     expect(expectedRootKeys(account, { hours: 1, includeInactive: true, now: NOW })).toHaveLength(2);
+  });
+});
+
+describe(expectedOldKeysByAccount.name, () => {
+  let org: EmulatedOrganization;
+
+  function accountWith(accountId: string, keyId: string, hours: number): IamAccount {
+    const account = new IamAccount({ accountId });
+    account.addUser({
+      userName: 'same-name',
+      createDate: hoursAgo(1000),
+      accessKeys: [{ accessKeyId: keyId, createDate: hoursAgo(hours) }],
+    });
+    return account;
+  }
+
+  beforeEach(() => {
+    org = {
+      managementAccountId: '111111111111',
+      accounts: [
+        { id: '111111111111', name: 'management', account: accountWith('111111111111', 'AKIAMMMMMMMMMMMMMMM1', 100) },
+        { id: '200000000001', name: 'young', account: accountWith('200000000001', 'AKIAYYYYYYYYYYYYYYY1', 2) },
+        { id: '200000000002', name: 'old', account: accountWith('200000000002', 'AKIAOOOOOOOOOOOOOOO1', 300) },
+        {
+          id: '200000000003',
+          name: 'gone',
+          status: 'SUSPENDED',
+          account: accountWith('200000000003', 'AKIASSSSSSSSSSSSSSS1', 300),
+        },
+      ],
+    };
+  });
+
+  it('answers each ACTIVE account on its own, in organization order, [] where nothing is old', () => {
+    const answer = expectedOldKeysByAccount(org, { hours: 24, now: NOW });
+
+    expect([...answer.keys()]).toEqual(['111111111111', '200000000001', '200000000002']);
+    expect(answer.get('111111111111')).toEqual([
+      {
+        userName: 'same-name',
+        accessKeyId: 'AKIAMMMMMMMMMMMMMMM1',
+        createdDate: hoursAgo(100),
+        status: 'Active',
+        ageHours: 100,
+      },
+    ]);
+    expect(answer.get('200000000001')).toEqual([]);
+    expect(answer.get('200000000002')?.map((key) => key.accessKeyId)).toEqual(['AKIAOOOOOOOOOOOOOOO1']);
+  });
+
+  it('narrows to the accounts asked for, and knows root keys too', () => {
+    org.accounts[2].account.addRootAccessKey({ createDate: hoursAgo(48) });
+
+    const narrowed = expectedOldKeysByAccount(org, {
+      hours: 24,
+      now: NOW,
+      accountIds: ['200000000002', '200000000003'],
+    });
+    const roots = expectedRootKeysByAccount(org, { hours: 24, now: NOW });
+
+    expect([...narrowed.keys()]).toEqual(['200000000002']);
+    expect(roots.get('200000000002')).toEqual([{ slot: 1, active: true, lastRotated: hoursAgo(48), ageHours: 48 }]);
+    expect(roots.get('111111111111')).toEqual([]);
   });
 });

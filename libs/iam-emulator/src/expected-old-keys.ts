@@ -1,4 +1,5 @@
 import type { AccessKeyStatus, IamAccount } from './iam-account.model';
+import type { EmulatedOrganization } from './iam-emulator.types';
 
 const HOUR_MS = 3_600_000;
 
@@ -15,6 +16,13 @@ export interface ExpectedOldKey {
   createdDate: Date;
   status: AccessKeyStatus;
   ageHours: number;
+}
+
+export type ExpectedKey = ExpectedOldKey;
+
+export interface OrganizationKeyQuery extends OldKeyQuery {
+  /** Only these accounts (in organization order still). Default every ACTIVE account. */
+  accountIds?: readonly string[];
 }
 
 /** Same shape as the service's RootAccessKey. */
@@ -75,4 +83,37 @@ export function expectedRootKeys(account: IamAccount, query: OldKeyQuery): Expec
       ageHours: ageHours(nowMs, lastRotatedOf(key.createDate)),
     }))
     .filter((key) => key.lastRotated.getTime() <= cutoff && (query.includeInactive || key.active));
+}
+
+function byActiveAccount<T>(
+  org: EmulatedOrganization,
+  query: OrganizationKeyQuery,
+  expected: (account: IamAccount) => T,
+): Map<string, T> {
+  const wanted = query.accountIds ? new Set(query.accountIds) : undefined;
+  const answer = new Map<string, T>();
+  for (const { id, status, account } of org.accounts) {
+    if ((status ?? 'ACTIVE') === 'ACTIVE' && (!wanted || wanted.has(id))) {
+      answer.set(id, expected(account));
+    }
+  }
+  return answer;
+}
+
+/**
+ * expectedOldKeys for each account a scan of the organization reaches: the ACTIVE ones (the others are
+ * skipped), in organization order, keyed by account id. An account without old keys maps to [].
+ */
+export function expectedOldKeysByAccount(
+  org: EmulatedOrganization,
+  query: OrganizationKeyQuery,
+): Map<string, ExpectedOldKey[]> {
+  return byActiveAccount(org, query, (account) => expectedOldKeys(account, query));
+}
+
+export function expectedRootKeysByAccount(
+  org: EmulatedOrganization,
+  query: OrganizationKeyQuery,
+): Map<string, ExpectedRootKey[]> {
+  return byActiveAccount(org, query, (account) => expectedRootKeys(account, query));
 }

@@ -17,3 +17,4 @@ export * from './session-store';
 export * from './ses-outbox';
 export * from './sts-actions.handler';
 export * from './token-bucket';
+export * from './seed-organization';

@@ -27,6 +27,8 @@ const INVALID_EMAILS = ['not-an-email', 'alice@', '@example.com', 'bob smith@exa
 export interface SeedAccountOptions {
   seed: number;
   users: number;
+  /** Default DEFAULT_ACCOUNT_ID. */
+  accountId?: string;
   /** The instant the ages count back from; defaults to the current whole second. */
   now?: Date;
   /** Users created within the last day, whose keys are all young too. Default 0.1. */
@@ -74,6 +76,7 @@ export function seedAccount(options: SeedAccountOptions): IamAccount {
   const random = new SeededRandom(options.seed);
 
   const account = new IamAccount({
+    accountId: options.accountId,
     idSeed: options.seed ^ 0x5eed,
     root: {
       createDate: wholeSecond(nowMs - random.logUniform(2 * YEAR_MS, 8 * YEAR_MS)),
