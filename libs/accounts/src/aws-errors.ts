@@ -20,9 +20,15 @@ export const isThrottling = (err: unknown): boolean =>
 
 export const isDenied = (err: unknown): boolean => DENIED.has(awsErrorName(err));
 
-/** `HTTP 500` when the service answered, else the error's name or Node's code (ETIMEDOUT, ECONNREFUSED). */
+const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
+/** The error's name and HTTP status when the service answered, `timed out`, or Node's code (ECONNREFUSED). */
 export const describeFailure = (err: unknown): string => {
   const e = (err ?? {}) as AwsLikeError;
+  const name = awsErrorName(err);
   const status = e.$metadata?.httpStatusCode;
-  return status ? `${awsErrorName(err)}, HTTP ${status}` : (e.code ?? awsErrorName(err));
+  if (status) {
+    return `${name}, HTTP ${status}`;
+  }
+  return TIMEOUTS.has(name) || TIMEOUTS.has(e.code ?? '') ? 'timed out' : (e.code ?? name);
 };
