@@ -142,9 +142,11 @@ if [[ -f "$CA_BUNDLE" ]]; then
   done < <(find "$rootfs" -type f -size "${ca_size}c" -print0)
 fi
 if [[ -s "$work/npmrc" ]]; then
-  grep -vE '^\s*([#;].*)?$' "$work/npmrc" | sed 's/^\s*//; s/\s*$//' | sort -u >"$work/npmrc-lines" || true
-  if [[ -s "$work/npmrc-lines" ]] && grep -rlF -f "$work/npmrc-lines" "$rootfs" >"$work/hits" 2>/dev/null; then
-    fail "a line of the npm config is in the image, in: $(sed "s#$rootfs##" "$work/hits" | head -3 | tr '\n' ' ')"
+  # The values of its credential-like settings (tokens, passwords, proxies with userinfo), never printed.
+  grep -iE '^\s*[^#;=]*(auth|token|pass|cert|key|proxy)[^=]*=' "$work/npmrc" |
+    sed -E 's/^[^=]*=\s*//; s/^"(.*)"$/\1/; s/\s*$//' | awk 'length($0) >= 8' | sort -u >"$work/npmrc-values" || true
+  if [[ -s "$work/npmrc-values" ]] && grep -rlF -f "$work/npmrc-values" "$rootfs" >"$work/hits" 2>/dev/null; then
+    fail "a credential from the npm config is in the image, in: $(sed "s#$rootfs##" "$work/hits" | head -3 | tr '\n' ' ')"
   fi
 fi
 if "$DOCKER" history --no-trunc --format '{{.CreatedBy}}' "$IMAGE" | grep -Eiq 'npmrc|secret|ca\.pem|_auth|token'; then

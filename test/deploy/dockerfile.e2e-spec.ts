@@ -103,6 +103,22 @@ describe('Dockerfile', () => {
     expect(runtime.lines.filter((l) => l.startsWith('CMD ')).at(-1)).toBe('CMD ["node", "dist/apps/api/main.js"]');
   });
 
+  it("needs no registry for its frontend: no `# syntax=` line, the engine's built-in one", () => {
+    expect(readFileSync(repoPath('Dockerfile'), 'utf8')).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
+  it('hands npm its config and CA only as optional BuildKit secrets, mounted while `npm ci` runs', () => {
+    const installs = stages.flatMap((s) => s.lines).filter((l) => /npm ci/.test(l));
+    expect(installs).toHaveLength(2);
+    for (const line of installs) {
+      expect(line).toContain('--mount=type=secret,id=npmrc,target=/root/.npmrc,required=false');
+      expect(line).toContain('--mount=type=secret,id=ca,target=/run/secrets/ca.pem,required=false');
+      expect(line).toContain('NODE_EXTRA_CA_CERTS=/run/secrets/ca.pem npm_config_cafile=/run/secrets/ca.pem');
+    }
+    const all = stages.flatMap((s) => s.lines);
+    expect(all.filter((l) => /^(COPY|ADD|ENV|ARG)\s.*(npmrc|\.pem|\.crt|cafile|CA_CERTS)/i.test(l))).toEqual([]);
+  });
+
   it('holds no secret', () => {
     const all = stages.flatMap((s) => s.lines);
     expect(all.filter((l) => /^(ENV|ARG)\s.*(TOKEN|SECRET|PASSWORD|ACCESS_KEY)/i.test(l))).toEqual([]);
