@@ -1,13 +1,21 @@
 import { parseArgs } from 'node:util';
-import { IamEmulator, seedAccount, type IamEmulatorOptions } from '@app/iam-emulator';
+import { IamEmulator, seedAccount, seedOrganization, type IamEmulatorOptions } from '@app/iam-emulator';
 
 const USAGE = `Usage: npm run emulator -- [options]   (each flag also reads EMULATOR_<NAME>, e.g. EMULATOR_REPORT_DELAY)
   --port <n>                   port to listen on (default 4566; 0 picks a free one)
   --host <addr>                address to bind (default 127.0.0.1)
-  --users <n>                  seeded IAM users (default 300)
+  --users <n>                  seeded IAM users (default 300; per account with --accounts)
+  --accounts <n>               serve an organization of n accounts (management first) with STS and Organizations
+  --nested-ous                 spread member accounts over nested OUs (with --accounts)
+  --suspended <n>              the last n member accounts are SUSPENDED (with --accounts)
+  --org-page-size <n>          Organizations items per page (default 20)
+  --role-name <name>           the role AssumeRole grants (default IamKeyMonitorReadOnly)
+  --external-id <id>           AssumeRole requires this ExternalId
+  --session-ttl <s>            AssumeRole credentials' lifetime (default DurationSeconds or 3600)
+  --assume-role-denied <ids>   account ids whose role AssumeRole refuses
   --seed <n>                   seed for the account and the latency jitter (default 42)
   --latency <ms|min-max>       added to every request (default 0)
-  --rate <n>                   IAM requests per second before Throttling (default unlimited)
+  --rate <n>                   IAM requests per second per account before Throttling (default unlimited)
   --burst <n>                  token bucket size for --rate (default: same as --rate)
   --ses-rate <n>               SendEmail per second before TooManyRequestsException (burst = rate)
   --report-delay <ms>          credential report generation time (default 0)
@@ -26,6 +34,14 @@ const FLAGS = {
   port: { type: 'string' },
   host: { type: 'string' },
   users: { type: 'string' },
+  accounts: { type: 'string' },
+  'nested-ous': { type: 'boolean' },
+  suspended: { type: 'string' },
+  'org-page-size': { type: 'string' },
+  'role-name': { type: 'string' },
+  'external-id': { type: 'string' },
+  'session-ttl': { type: 'string' },
+  'assume-role-denied': { type: 'string' },
   seed: { type: 'string' },
   latency: { type: 'string' },
   rate: { type: 'string' },
@@ -106,26 +122,44 @@ function main(): void {
   const rate = num('rate', 0.001);
   const sesRate = num('ses-rate', 0.001);
 
+  const accounts = num('accounts', 1, 10_000);
+  const seedOptions = {
+    youngUserFraction: num('young-fraction', 0, 1),
+    inactiveFraction: num('inactive-fraction', 0, 1),
+    emailTagFraction: num('email-fraction', 0, 1),
+    rootAccessKeys: rootKeys as 0 | 1 | 2,
+  };
+  const served: Pick<IamEmulatorOptions, 'account' | 'organization'> = accounts
+    ? {
+        organization: seedOrganization({
+          ...seedOptions,
+          seed,
+          accounts,
+          usersPerAccount: users,
+          nestedOus: bool('nested-ous'),
+          suspended: num('suspended', 0, accounts - 1),
+          pageSize: num('org-page-size', 1, 20),
+        }),
+      }
+    : { account: seedAccount({ ...seedOptions, seed, users }) };
+
   const emulator = new IamEmulator({
-    account: seedAccount({
-      seed,
-      users,
-      rootAccessKeys: rootKeys as 0 | 1 | 2,
-      youngUserFraction: num('young-fraction', 0, 1),
-      inactiveFraction: num('inactive-fraction', 0, 1),
-      emailTagFraction: num('email-fraction', 0, 1),
-    }),
+    ...served,
     seed,
     latencyMs,
     rateLimit: rate ? { ratePerSecond: rate, burst: num('burst', 1) ?? Math.max(1, rate) } : undefined,
     sesRateLimit: sesRate ? { ratePerSecond: sesRate, burst: Math.max(1, sesRate) } : undefined,
     reportDelayMs: num('report-delay'),
     reportTtlMs: num('report-ttl', 1),
+    memberRoleName: text('role-name'),
+    requiredExternalId: text('external-id'),
+    sessionTtlSeconds: num('session-ttl', 1),
     faults: {
       reportNeverCompletes: bool('report-never-completes'),
       accessDenied: new Set(list('access-denied')),
       vanishingUsers: new Set(list('vanish')),
       rejectRecipients: new Set(list('reject-recipients')),
+      assumeRoleDenied: new Set(list('assume-role-denied')),
     },
   });
 
@@ -135,7 +169,8 @@ function main(): void {
       // The URL alone on stdout, so scripts can capture it; the rest is for people.
       console.log(url);
       console.error(
-        `IAM + SES emulator: ${users} users (seed ${seed}), root keys ${rootKeys}, latency ${JSON.stringify(latencyMs ?? 0)} ms, ` +
+        `IAM + STS + Organizations + SES emulator: ${accounts ? `${accounts} accounts × ` : ''}${users} users (seed ${seed}), ` +
+          `root keys ${rootKeys}, latency ${JSON.stringify(latencyMs ?? 0)} ms, ` +
           `rate ${rate ? `${rate}/s` : 'unlimited'}. Admin: ${url}/_emulator/{health,counters,emails}. Ctrl-C stops.`,
       );
     })
