@@ -3,15 +3,15 @@
  * the service work before they give it any AWS credentials.
  */
 import type { Server } from 'node:http';
-import { IamEmulator, seedAccount } from '@app/iam-emulator';
+import { IamEmulator } from '@app/iam-emulator';
+import { demoEmulatorOptions } from './demo/demo-account';
+
+/** Which variable moves each port the demo listens on, for the message when one is taken. */
+const PORT_VARIABLES = ['PORT', 'METRICS_PORT', 'DEMO_EMULATOR_PORT'] as const;
 
 async function main(): Promise<void> {
-  const users = Number(process.env.DEMO_USERS ?? 300);
-  const emulator = new IamEmulator({
-    account: seedAccount({ seed: Number(process.env.DEMO_SEED ?? 42), users, rootAccessKeys: 1 }),
-    latencyMs: [5, 15],
-    reportDelayMs: 1500,
-  });
+  const { users, ...options } = demoEmulatorOptions();
+  const emulator = new IamEmulator(options);
   const iamUrl = await emulator.start(Number(process.env.DEMO_EMULATOR_PORT ?? 0));
 
   // Fake credentials for the emulator only; the SDK signs with them, the emulator does not check them.
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   process.env.AWS_ENDPOINT_URL_IAM = iamUrl;
   process.env.AWS_ENDPOINT_URL_SESV2 = iamUrl;
   process.env.PORT ??= '3000';
+  process.env.METRICS_PORT ??= '9464';
   process.env.NODE_ENV ??= 'development';
   // The API refuses to run open unless told to: the demo says so, and honours API_TOKENS when the user sets one.
   process.env.ALLOW_UNAUTHENTICATED ??= 'true';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const { startApi } = await import('../apps/api/src/bootstrap');
   const { app, url } = await startApi();
   (app.getHttpServer() as Server).on('close', () => void emulator.stop());
+  stopWithParent();
 
   process.stdout.write(
     [
@@ -48,7 +50,35 @@ async function main(): Promise<void> {
   );
 }
 
+/**
+ * A demo stopped through whatever started it (npm killed by pid, a supervisor, an IDE's stop button) must not
+ * live on holding its ports: a hang-up or the parent going away (we are re-parented) drains it like SIGTERM.
+ */
+function stopWithParent(): void {
+  const parent = process.ppid;
+  const stop = () => process.kill(process.pid, 'SIGTERM');
+  process.once('SIGHUP', stop);
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      stop();
+    }
+  }, 500).unref();
+}
+
+/** A taken port names the variable that moves it; anything else is its message alone. */
+function startFailure(err: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const e = err as { code?: unknown; port?: unknown; message?: unknown } | undefined;
+  if (e?.code === 'EADDRINUSE' && typeof e.port === 'number') {
+    const variable = PORT_VARIABLES.find((name) => Number(env[name]) === e.port) ?? 'PORT';
+    return (
+      `Port ${e.port} is already in use (is another demo still running?). ` +
+      `Stop it, or choose a free port: ${variable}=${e.port + 1} npm run demo`
+    );
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(startFailure(err));
   process.exit(1);
 });

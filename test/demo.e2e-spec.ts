@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { ROOT } from './support/api-harness';
 
@@ -6,15 +8,21 @@ const run = promisify(execFile);
 const TOKEN = 'demo-check-token-0123456789abcdef';
 
 interface Demo {
+  port: number;
   output: string;
   curls: string[];
+  /** The pid of what was started: node itself, or npm when the demo runs through `npm run demo`. */
+  pid: number;
   stop(): Promise<void>;
 }
 
-/** `npm run demo` as a user runs it, on free loopback ports, until it prints its commands. */
-async function startDemo(env: Record<string, string>): Promise<Demo> {
+/** `npm run demo` as a user runs it (or its node process alone), on free loopback ports, until it prints its commands. */
+async function startDemo(env: Record<string, string>, viaNpm = false): Promise<Demo> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/demo.ts'], {
+  const [command, args] = viaNpm
+    ? ['npm', ['run', '--silent', 'demo']]
+    : [process.execPath, ['-r', '@swc-node/register', 'scripts/demo.ts']];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -49,7 +57,30 @@ async function startDemo(env: Record<string, string>): Promise<Demo> {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.startsWith('curl '));
-  return { output, curls, stop };
+  return { port, output, curls, pid: child.pid ?? 0, stop };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Polls until nothing listens on the port; false when something still does after the time given. */
+async function freed(port: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if (!(await listening(port))) {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }
 
 /** Runs a printed command exactly as pasted into a shell. */
@@ -59,6 +90,50 @@ async function paste(command: string): Promise<{ count?: number; statusCode?: nu
 }
 
 describe('npm run demo', () => {
+  it.each(['SIGTERM', 'SIGKILL'] as const)(
+    'leaves nothing behind when npm is stopped by its pid with %s',
+    async (signal) => {
+      const demo = await startDemo({}, true);
+      try {
+        expect(await listening(demo.port)).toBe(true);
+        process.kill(demo.pid, signal);
+        // SIGTERM reaches node directly (npm runs it with exec); after SIGKILL node sees its parent gone.
+        expect(await freed(demo.port, 15_000)).toBe(true);
+      } finally {
+        await demo.stop();
+      }
+    },
+    60_000,
+  );
+
+  it('names the variable to set when its port is taken', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/demo.ts'], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          PORT: String(port),
+          METRICS_PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+          DEMO_USERS: '5',
+        },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain(
+        `Port ${port} is already in use (is another demo still running?). Stop it, or choose a free port: PORT=${port + 1} npm run demo`,
+      );
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+
   it('runs open only because it sets ALLOW_UNAUTHENTICATED=true, says so, and its commands answer', async () => {
     const demo = await startDemo({});
     try {
