@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import type { OldAccessKey, ScanQuery, ScanResult } from '../iam.types';
@@ -54,6 +55,7 @@ describe(OldKeysService.name, () => {
   let report: jest.Mocked<Pick<CredentialReportStrategy, 'scan' | 'source'>>;
   let observer: jest.Mocked<ScanObserver>;
   let now: Date;
+  let log: jest.SpyInstance;
 
   function build(ttlSeconds: number, scanMaxDurationMs = 60_000) {
     const config = { scanCacheTtlMs: ttlSeconds * 1000, scanMaxDurationMs } as IamConfig;
@@ -71,7 +73,38 @@ describe(OldKeysService.name, () => {
     listUsers = { source: 'list-users', scan: jest.fn() };
     report = { source: 'credential-report', scan: jest.fn() };
     observer = { scanStarted: jest.fn(), scanFinished: jest.fn() };
+    log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     build(60);
+  });
+
+  it('logs one structured line per scan that really ran', async () => {
+    listUsers.scan.mockResolvedValue(inventory());
+    await sut.scan('list-users', { hours: 1, includeInactive: false });
+    await sut.scan('list-users', { hours: 2, includeInactive: false });
+
+    expect(log.mock.calls).toEqual([
+      [
+        {
+          scan: {
+            strategy: 'list-users',
+            hours: 0,
+            includeInactive: true,
+            usersSeen: 4,
+            usersSkippedYoung: 0,
+            usersVanished: 0,
+            keyIdsFromCache: undefined,
+            iamCalls: { ListUsers: 1, ListAccessKeys: 4 },
+            retries: 0,
+            throttles: 0,
+            peakInFlight: 4,
+            keysFound: 4,
+            rootKeysFound: 1,
+            durationMs: 5,
+          },
+        },
+        'scan finished',
+      ],
+    ]);
   });
 
   it('routes each source to its strategy', async () => {
