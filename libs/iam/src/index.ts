@@ -19,3 +19,4 @@ export * from './scan/scan-deadline';
 export * from './strategies/credential-report.strategy';
 export * from './strategies/list-users.strategy';
 export * from './strategies/scan-strategy.interface';
+export * from './organization/organization-scan.types';

@@ -1,0 +1,44 @@
+import type { OldAccessKey, RootAccessKey, ScanQuery, ScanSource, ScanStats } from '../iam.types';
+
+/** Which account a finding belongs to: every key of an answer carries it, in `self` mode too. */
+export interface AccountRef {
+  accountId: string;
+  /** Known when Organizations lists the account. */
+  accountName?: string;
+}
+
+export type AccountAccessKey = OldAccessKey & AccountRef;
+export type AccountRootKey = RootAccessKey & AccountRef;
+
+/** One account's part of a scan: done, failed (said exactly as an error body would), or not scanned and why. */
+export type AccountOutcome =
+  | (AccountRef & {
+      status: 'ok';
+      dataReadAt: Date;
+      reportGeneratedAt?: Date;
+      keyCount: number;
+      stats: ScanStats;
+    })
+  | (AccountRef & { status: 'failed'; code: string; action?: string; message: string; retryAfterSeconds?: number })
+  | (AccountRef & { status: 'skipped'; reason: string });
+
+export interface OrganizationScanOptions {
+  /** Narrow the scan to these configured accounts; an id outside them is refused (400 naming it). */
+  accountIds?: readonly string[];
+}
+
+/**
+ * The answer across accounts. Never silently partial: `complete` is false as soon as one account failed, and
+ * every configured account is in `accounts` (ok, failed or skipped), sorted by id.
+ */
+export interface OrganizationScanResult {
+  source: ScanSource;
+  query: ScanQuery;
+  /** Sorted oldest first, ties by account id, user name, then key id. */
+  keys: AccountAccessKey[];
+  rootKeys: AccountRootKey[];
+  accounts: AccountOutcome[];
+  complete: boolean;
+  /** The oldest `dataReadAt` of the accounts that answered (undefined when none did). */
+  dataReadAt?: Date;
+}
