@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import ts from 'typescript';
+import { parse as parseYaml } from 'yaml';
+import { loadAccountsConfig } from '@app/accounts';
+import { DEFAULT_MEMBER_ROLE_NAME } from '@app/iam-emulator';
 import { findObject, listFiles, loadManifests, NAMESPACE, repoPath } from './deploy-files';
 
 interface PolicyStatement {
@@ -23,6 +26,15 @@ const SERVICE_PREFIX: Record<string, string> = {
 /** Operations whose IAM action is not `<prefix>:<OperationName>`. SES v2 SendEmail authorizes as ses:SendEmail. */
 const ACTION_OVERRIDES: Record<string, string> = {};
 
+/** SDK credential providers that send a call of their own: the organization mode assumes roles through this one. */
+const CREDENTIAL_PROVIDER_CALLS: Record<string, { pkg: string; operation: string }> = {
+  fromTemporaryCredentials: { pkg: '@aws-sdk/client-sts', operation: 'AssumeRole' },
+};
+const CREDENTIAL_PROVIDERS = '@aws-sdk/credential-providers';
+
+/** Calls AWS answers whatever the policy says (an explicit Deny included), so no policy grants them. */
+const NEEDS_NO_PERMISSION = new Set(['sts:GetCallerIdentity']);
+
 interface SdkCall {
   file: string;
   pkg: string;
@@ -40,7 +52,8 @@ function sdkCallsIn(file: string, text: string): SdkCall[] {
     if (
       ts.isImportDeclaration(statement) &&
       ts.isStringLiteral(statement.moduleSpecifier) &&
-      statement.moduleSpecifier.text.startsWith('@aws-sdk/client-')
+      (statement.moduleSpecifier.text.startsWith('@aws-sdk/client-') ||
+        statement.moduleSpecifier.text === CREDENTIAL_PROVIDERS)
     ) {
       const bindings = statement.importClause?.namedBindings;
       if (bindings && ts.isNamedImports(bindings)) {
@@ -60,7 +73,10 @@ function sdkCallsIn(file: string, text: string): SdkCall[] {
           : undefined
         : undefined;
     const target = callee ? imported.get(callee) : undefined;
-    if (target) {
+    const provided = target?.pkg === CREDENTIAL_PROVIDERS ? CREDENTIAL_PROVIDER_CALLS[target.name] : undefined;
+    if (provided && ts.isCallExpression(node)) {
+      calls.push({ file, ...provided });
+    } else if (target && target.pkg !== CREDENTIAL_PROVIDERS) {
       const command = ts.isNewExpression(node) ? /^(\w+)Command$/.exec(target.name) : null;
       const paginator = ts.isCallExpression(node) ? /^paginate(\w+)$/.exec(target.name) : null;
       const operation = command?.[1] ?? paginator?.[1];
@@ -125,7 +141,9 @@ function filesReachedFrom(entry: string): Set<string> {
 /** The AWS actions an app's code can send: SDK calls in the files its entry point reaches. */
 function actionsReachedFrom(entry: string): string[] {
   const files = filesReachedFrom(entry);
-  return [...new Set(calls.filter((call) => files.has(call.file)).map(actionFor))].sort();
+  return [...new Set(calls.filter((call) => files.has(call.file)).map(actionFor))]
+    .filter((action) => !NEEDS_NO_PERMISSION.has(action))
+    .sort();
 }
 const toList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 const APPS = ['api', 'notifier'] as const;
@@ -140,12 +158,12 @@ const policies = Object.fromEntries(
 ) as Record<(typeof APPS)[number], { Version: string; Statement: PolicyStatement[] }>;
 const actionsOf = (app: (typeof APPS)[number]) => policies[app].Statement.flatMap((s) => toList(s.Action));
 
-describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
-  const reached = {
-    api: actionsReachedFrom('apps/api/src/main.ts'),
-    notifier: actionsReachedFrom('apps/notifier/src/main.ts'),
-  };
+const reached = {
+  api: actionsReachedFrom('apps/api/src/main.ts'),
+  notifier: actionsReachedFrom('apps/notifier/src/main.ts'),
+};
 
+describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
   it('grant together exactly the AWS actions the two apps can call', () => {
     const used = [...new Set([...reached.api, ...reached.notifier])].sort();
     expect(used).toEqual(expect.arrayContaining(['iam:ListAccessKeys', 'iam:ListUsers', 'ses:SendEmail']));
@@ -211,6 +229,7 @@ describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
       'deploy/aws/iam-policy-notifier.json',
       'deploy/aws/irsa-trust-policy-api.example.json',
       'deploy/aws/irsa-trust-policy-notifier.example.json',
+      'deploy/aws/member-role.cfn.yaml',
     ]);
   });
 
@@ -225,9 +244,150 @@ describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
       expect(sdkCallsIn('x.ts', text).map(actionFor)).toEqual(['iam:ListUsers', 'iam:ListAccessKeys', 'ses:SendEmail']);
     });
 
+    it('counts the AssumeRole a temporary-credentials provider sends, and not the default chain', () => {
+      const text = [
+        "import { fromNodeProviderChain, fromTemporaryCredentials as assume } from '@aws-sdk/credential-providers';",
+        "fromNodeProviderChain(); assume({ params: { RoleArn: 'x' } });",
+      ].join('\n');
+      expect(sdkCallsIn('x.ts', text).map(actionFor)).toEqual(['sts:AssumeRole']);
+    });
+
     it('refuses an SDK client it has no IAM prefix for', () => {
       const text = "import { GetObjectCommand } from '@aws-sdk/client-s3';\nnew GetObjectCommand({});";
       expect(() => sdkCallsIn('x.ts', text).map(actionFor)).toThrow(/client-s3: add its IAM prefix/);
     });
   });
+});
+
+interface CfnTemplate {
+  Parameters: Record<string, { Type: string; Default?: string; NoEcho?: boolean; AllowedPattern: string }>;
+  Conditions: Record<string, unknown>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+interface CfnRoleProperties {
+  RoleName: unknown;
+  AssumeRolePolicyDocument: { Version: string; Statement: Record<string, unknown>[] };
+  Policies: { PolicyName: string; PolicyDocument: { Version: string; Statement: PolicyStatement[] } }[];
+  ManagedPolicyArns?: unknown;
+}
+
+// Intrinsic functions in their long form (Ref:, Fn::If:), so the template is plain YAML with no CloudFormation tags.
+const template = parseYaml(readFileSync(repoPath('deploy/aws/member-role.cfn.yaml'), 'utf8')) as CfnTemplate;
+const fullMatch = (pattern: string) => new RegExp(pattern);
+
+describe('deploy/aws/member-role.cfn.yaml', () => {
+  const resources = Object.values(template.Resources);
+  const role = resources[0].Properties as unknown as CfnRoleProperties;
+
+  it('is one IAM role named by RoleName, by default the name the scanner is told and the emulator grants', () => {
+    expect(resources.map((r) => r.Type)).toEqual(['AWS::IAM::Role']);
+    expect(role.RoleName).toEqual({ Ref: 'RoleName' });
+    const { Default, AllowedPattern } = template.Parameters.RoleName;
+    expect(Default).toBe(DEFAULT_MEMBER_ROLE_NAME);
+    expect(loadAccountsConfig({ ACCOUNTS_SOURCE: 'organizations', ACCOUNT_ROLE_NAME: Default }).roleName).toBe(Default);
+    expect(['Audit+Role=,.@_-1', 'r'.repeat(64)].filter((name) => !fullMatch(AllowedPattern).test(name))).toEqual([]);
+    expect(['', 'path/Role', 'r'.repeat(65)].filter((name) => fullMatch(AllowedPattern).test(name))).toEqual([]);
+  });
+
+  it('grants exactly the IAM reads the two apps call, in one inline allow-list, nothing managed', () => {
+    const iamReads = [...new Set([...reached.api, ...reached.notifier])].filter((a) => a.startsWith('iam:')).sort();
+    expect(iamReads).toEqual(expect.arrayContaining(['iam:ListAccessKeys', 'iam:ListUsers']));
+    const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+    expect(statements.map((s) => s.Effect)).toEqual(statements.map(() => 'Allow'));
+    expect(statements.flatMap((s) => toList(s.Action)).sort()).toEqual(iamReads);
+    expect(role.Policies.map((p) => p.PolicyDocument.Version)).toEqual(role.Policies.map(() => '2012-10-17'));
+    expect(role).not.toHaveProperty('ManagedPolicyArns');
+  });
+
+  it('trusts only the scanner role ARNs given, with the ExternalId condition exactly when one is set', () => {
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Sid: 'TrustTheScanner',
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Split': [',', { Ref: 'ScannerRoleArn' }] } },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          'Fn::If': [
+            'HasExternalId',
+            { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+      },
+    ]);
+    expect(template.Conditions).toEqual({
+      HasExternalId: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] },
+    });
+    const externalId = template.Parameters.ExternalId;
+    expect(externalId).toMatchObject({ Type: 'String', Default: '', NoEcho: true });
+    expect(['', 'ext-123', 'a:b/c=d'].filter((v) => !fullMatch(externalId.AllowedPattern).test(v))).toEqual([]);
+    expect(['x', 'has space', 'e'.repeat(1225)].filter((v) => fullMatch(externalId.AllowedPattern).test(v))).toEqual(
+      [],
+    );
+  });
+
+  it('admits role ARNs of any partition as the scanner, never a wildcard or a whole account', () => {
+    const pattern = fullMatch(template.Parameters.ScannerRoleArn.AllowedPattern);
+    const good = [
+      'arn:aws:iam::111111111111:role/iam-key-monitor-api',
+      'arn:aws-us-gov:iam::111111111111:role/path/api,arn:aws-us-gov:iam::111111111111:role/notifier',
+    ];
+    const bad = ['*', 'arn:aws:iam::111111111111:root', 'arn:aws:iam::*:role/x', 'arn:aws:iam::111111111111:role/a,'];
+    expect(good.filter((arn) => !pattern.test(arn))).toEqual([]);
+    expect(bad.filter((arn) => pattern.test(arn))).toEqual([]);
+  });
+
+  it('references every parameter it declares and no other', () => {
+    const refs = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) {
+        node.forEach(walk);
+      } else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'Ref' && typeof value === 'string') {
+            refs.add(value);
+          }
+          walk(value);
+        }
+      }
+    };
+    walk(template.Resources);
+    walk(template.Conditions);
+    expect([...refs].filter((r) => !r.startsWith('AWS::')).sort()).toEqual(Object.keys(template.Parameters).sort());
+  });
+});
+
+describe('the multi-account statements of the app policies', () => {
+  // What the organization mode (libs/accounts) sends from the scanner's own account; an app needs it once it loads it.
+  const accountsActions = [
+    ...new Set(calls.filter((call) => call.file.startsWith('libs/accounts/')).map(actionFor)),
+  ].sort();
+
+  it('libs/accounts asks who it is, assumes roles and lists the organization', () => {
+    expect(accountsActions).toEqual([
+      'organizations:ListAccounts',
+      'organizations:ListAccountsForParent',
+      'organizations:ListChildren',
+      'organizations:ListRoots',
+      'sts:AssumeRole',
+      'sts:GetCallerIdentity',
+    ]);
+  });
+
+  it.each(APPS)(
+    '%s: assumes only the member role and only reads Organizations, when it scans other accounts',
+    (app) => {
+      const statements = policies[app].Statement;
+      const assume = statements.filter((s) => toList(s.Action).some((a) => a.startsWith('sts:')));
+      expect(assume).toHaveLength(reached[app].includes('sts:AssumeRole') ? 1 : 0);
+      for (const statement of assume) {
+        expect(toList(statement.Action)).toEqual(['sts:AssumeRole']);
+        expect(toList(statement.Resource)).toEqual([`arn:aws:iam::*:role/${template.Parameters.RoleName.Default}`]);
+      }
+      for (const statement of statements.filter((s) => toList(s.Action).some((a) => a.startsWith('organizations:')))) {
+        expect(toList(statement.Action).filter((a) => !/^organizations:(List|Describe)\w+$/.test(a))).toEqual([]);
+        expect(toList(statement.Resource)).toEqual(['*']);
+      }
+    },
+  );
 });
