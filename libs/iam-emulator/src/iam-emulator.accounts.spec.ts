@@ -261,6 +261,25 @@ describe(`${IamEmulator.name} accounts and STS`, () => {
       expect(sut.counters.totalIamRequests).toBe(0);
     });
 
+    it('holds, fails and serves counters per account', async () => {
+      sut.accountFaults(MEMBER_A).hang.add('ListUsers');
+      sut.failNextRequests(1, 503, MEMBER_B);
+      const memberA = iam(await assume(MEMBER_A));
+      const memberB = iam(await assume(MEMBER_B));
+
+      const held = await errorOf(memberA.send(new ListUsersCommand({}), { abortSignal: AbortSignal.timeout(300) }));
+      const failed = await errorOf(memberB.send(new ListUsersCommand({})));
+      const management = await iam().send(new ListUsersCommand({}));
+      const served = (await (await fetch(`${endpoint}/_emulator/counters/${MEMBER_B}`)).json()) as object;
+
+      expect(held.name).toBe('AbortError');
+      expect(failed).toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      expect(management.Users).toHaveLength(5);
+      expect(served).toEqual(sut.countersFor(MEMBER_B));
+      expect(served).toMatchObject({ requests: { AssumeRole: 1, ListUsers: 1 }, errors: { ServiceUnavailable: 1 } });
+      expect(sut.faults.hang.size).toBe(0);
+    });
+
     it('gives each account its own bucket of the emulator-wide rate limit', async () => {
       await sut.stop();
       await startEmulator({ organization: org, rateLimit: { ratePerSecond: 0.001, burst: 2 } });
