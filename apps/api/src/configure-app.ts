@@ -36,7 +36,7 @@ export function configureApp(app: INestApplication): INestApplication {
     new DocumentBuilder()
       .setTitle('iam-key-monitor')
       .setDescription(
-        'Finds AWS IAM access keys that have lived too long. Send `Authorization: Bearer <token>` when the service runs with API_TOKENS.',
+        'Finds AWS IAM access keys that have lived too long. Send `Authorization: Bearer <token>` with one of the tokens in API_TOKENS (unless the service runs with ALLOW_UNAUTHENTICATED=true).',
       )
       .setVersion('1')
       // The tokens are opaque strings from API_TOKENS, not JWTs (the library's default bearerFormat).

@@ -52,6 +52,23 @@ describe(SesClientProvider.name, () => {
     sut.onModuleDestroy();
   });
 
+  it('logs the SES endpoint it was pointed at without the userinfo in its URL', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const withUserinfo = new SesClientProvider({
+      ...config,
+      ses: { ...config.ses, endpoint: 'http://svc-user:s3cr3t-pass@127.0.0.1:4566' },
+    });
+    ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+
+    await withUserinfo.sendEmail(message);
+    withUserinfo.onModuleDestroy();
+
+    const logged = log.mock.calls.map((c) => String(c[0])).join('\n');
+    expect(logged).toContain('SES client created for endpoint http://');
+    expect(logged).toContain('127.0.0.1:4566');
+    expect(logged).not.toMatch(/svc-user|s3cr3t-pass/);
+  });
+
   it('sends one SendEmail with both parts from the configured sender', async () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
 

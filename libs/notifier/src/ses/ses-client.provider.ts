@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SESv2Client, SendEmailCommand, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { awsHttpHandler } from '@app/platform';
+import { awsHttpHandler, redactUserinfo } from '@app/platform';
 import { notifierConfig } from '../config/notifier.config';
 import { SendRatePacer } from '../delivery/send-rate-pacer';
 import { NotifierErrorCode, NotifierException } from '../errors/notifier.exception';
@@ -137,7 +137,9 @@ export class SesClientProvider implements OnModuleDestroy {
       },
       { step: 'deserialize', name: 'notifierSendPace', priority: 'low' },
     );
-    this.logger.log(ses.endpoint ? `SES client created for endpoint ${ses.endpoint}` : 'SES client created');
+    this.logger.log(
+      ses.endpoint ? `SES client created for endpoint ${redactUserinfo(ses.endpoint)}` : 'SES client created',
+    );
     return client;
   }
 }
