@@ -23,6 +23,8 @@ import {
   type K8sObject,
   type Manifest,
 } from './deploy-files';
+import { setEnv } from '@app/iam-emulator';
+import { apiConfig } from '../../apps/api/src/config/api.config';
 import { findTypeErrors, isKnownKind, modelKey, validateSchema } from './k8s-schema';
 
 const manifests: Manifest[] = loadManifests();
@@ -247,6 +249,23 @@ describe('workloads', () => {
     expect(apiPod.terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(
       sleepSeconds * 1000 + shutdownGraceMs + 1000,
     );
+  });
+
+  it('bounds readiness and liveness below their probes, so IAM or a stall cannot outlast a probe', () => {
+    // The API's own config as the ConfigMap sets it (defaults for the rest), with a token so it validates.
+    const restore = setEnv({ ...(configMap.data ?? {}), API_TOKENS: 'manifest-check-token-0123456789' });
+    let config;
+    try {
+      config = apiConfig();
+    } finally {
+      restore();
+    }
+    const readiness = apiContainer.readinessProbe!;
+    const liveness = apiContainer.livenessProbe!;
+    // A second of margin for the HTTP round trip and the event loop.
+    expect(config.readinessTimeoutMs + 1000).toBeLessThanOrEqual(readiness.timeoutSeconds! * 1000);
+    // Liveness itself answers at once; a stall beyond the threshold fails it within the probe's failure budget.
+    expect(config.livenessMaxEventLoopLagMs).toBeLessThan(liveness.periodSeconds! * liveness.failureThreshold! * 1000);
   });
 
   it('runs the notifier once a day, one run at a time, bounded in time and retries', () => {
