@@ -12,7 +12,7 @@ import {
 } from '@app/iam-emulator';
 import type { AccountPlan, AwsCredentialIdentityProvider } from './accounts.types';
 import { AccountDirectory } from './directory/account-directory';
-import { AccountsErrorCode } from './errors/accounts.exception';
+import { AccountsErrorCode, AccountsException } from './errors/accounts.exception';
 import { OrganizationsClientProvider } from './organizations/organizations-client.provider';
 import { StsClientProvider } from './sts/sts-client.provider';
 import { testAccountsConfig } from './testing/accounts-config.fixture';
@@ -186,6 +186,15 @@ describe('libs/accounts against the emulator', () => {
       message: `AssumeRole of ${DEFAULT_MEMBER_ROLE_NAME} in account ${denied.id} was denied`,
     });
     await expect(memberOf(plan, allowed.id)()).resolves.toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/) });
+
+    // An IAM client of that account gets the same error, not retried and not wrapped, for its caller to map.
+    const iam = track(
+      new IAMClient({ endpoint, region: REGION, credentials: memberOf(plan, denied.id), maxAttempts: 3 }),
+    );
+    const err = await iam.send(new ListUsersCommand({})).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AccountsException);
+    expect(err).toMatchObject({ code: AccountsErrorCode.AccountAccessDenied, accountId: denied.id });
+    expect(emulator.countersFor(denied.id).requests).toEqual({ AssumeRole: 2 });
   });
 
   it('is denied with a wrong ExternalId', async () => {
