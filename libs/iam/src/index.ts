@@ -1,4 +1,6 @@
+export * from './client/iam-account.client';
 export * from './client/iam-client.provider';
+export * from './client/iam-client.registry';
 export * from './client/iam-call-observer';
 export * from './config/iam.config';
 export * from './errors/iam.exception';
@@ -19,4 +21,5 @@ export * from './scan/scan-deadline';
 export * from './strategies/credential-report.strategy';
 export * from './strategies/list-users.strategy';
 export * from './strategies/scan-strategy.interface';
+export * from './organization/organization-scan.service';
 export * from './organization/organization-scan.types';

@@ -21,7 +21,11 @@ export function mapIamException(e: IamException): Mapped {
     case IamErrorCode.ReportExpired:
     case IamErrorCode.ReportMalformed:
     case IamErrorCode.Upstream:
+    case IamErrorCode.AccountAccessDenied:
       return { ...base, status: HttpStatus.BAD_GATEWAY };
+    case IamErrorCode.AccountNotConfigured:
+      return { ...base, status: HttpStatus.BAD_REQUEST };
+    case IamErrorCode.AccountCredentialsUnavailable:
     case IamErrorCode.Throttled:
     case IamErrorCode.ReportInProgress:
     case IamErrorCode.ReportNotReady:

@@ -4,6 +4,7 @@ import {
   CredentialReportNotReadyException,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
+import { AccountsErrorCode, AccountsException } from '@app/accounts';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { isThrottlingError, mapAwsError } from './aws-error.mapper';
 
@@ -55,6 +56,34 @@ describe(mapAwsError.name, () => {
   it('names a network error by its code', () => {
     const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
     expect(mapAwsError(err, 'ListUsers').message).toBe('IAM call ListUsers failed (ECONNREFUSED)');
+  });
+
+  it('says a failed AssumeRole inside an IAM call is the account being out of reach, not IAM denying a call', () => {
+    const denied = new AccountsException(
+      AccountsErrorCode.AccountAccessDenied,
+      'AssumeRole of R in account 222222222222 was denied',
+      {
+        action: 'AssumeRole',
+        accountId: '222222222222',
+        awsErrorName: 'AccessDenied',
+      },
+    );
+    expect(mapAwsError(denied, 'ListUsers', '222222222222')).toMatchObject({
+      code: IamErrorCode.AccountAccessDenied,
+      action: 'AssumeRole',
+      accountId: '222222222222',
+      message: 'AssumeRole of R in account 222222222222 was denied',
+    });
+    const throttled = new AccountsException(AccountsErrorCode.AccountCredentialsUnavailable, 'AssumeRole failed', {
+      action: 'AssumeRole',
+      retryAfterSeconds: 30,
+    });
+    expect(mapAwsError(throttled, 'ListUsers', '333333333333')).toMatchObject({
+      code: IamErrorCode.AccountCredentialsUnavailable,
+      action: 'AssumeRole',
+      accountId: '333333333333',
+      retryAfterSeconds: 30,
+    });
   });
 
   it('passes an IamException through untouched', () => {

@@ -1,3 +1,4 @@
+import { AccountsErrorCode, AccountsException } from '@app/accounts';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 
 interface AwsLikeError {
@@ -38,14 +39,36 @@ export function isThrottlingError(err: unknown): boolean {
   return !!e && (THROTTLING.has(e.Code ?? e.name ?? '') || e.$retryable?.throttling === true);
 }
 
+/**
+ * A member account's credentials provider failed inside an IAM call: AssumeRole, not IAM, is what went wrong,
+ * and the answer says so with the action that failed.
+ */
+function fromAssumeRole(err: AccountsException, accountId: string | undefined): IamException {
+  const details = {
+    action: err.action ?? 'AssumeRole',
+    awsErrorName: err.awsErrorName,
+    accountId: err.accountId ?? accountId,
+    retryAfterSeconds: err.retryAfterSeconds,
+    cause: err,
+  };
+  const code =
+    err.code === AccountsErrorCode.AccountAccessDenied
+      ? IamErrorCode.AccountAccessDenied
+      : IamErrorCode.AccountCredentialsUnavailable;
+  return new IamException(code, err.message, details);
+}
+
 /** Turns whatever the SDK threw into an IamException whose message is safe to show a client. */
-export function mapAwsError(err: unknown, action: string): IamException {
+export function mapAwsError(err: unknown, action: string, accountId?: string): IamException {
   if (err instanceof IamException) {
     return err;
   }
+  if (err instanceof AccountsException) {
+    return fromAssumeRole(err, accountId);
+  }
   const e = (err ?? {}) as AwsLikeError;
   const name = e.Code ?? e.name ?? 'Error';
-  const details = { action, awsErrorName: name, cause: err };
+  const details = { action, awsErrorName: name, accountId, cause: err };
   if (DENIED.has(name)) {
     return new IamException(IamErrorCode.AccessDenied, `IAM denied ${action} to the service's credentials`, details);
   }

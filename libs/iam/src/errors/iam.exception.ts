@@ -10,6 +10,12 @@ export enum IamErrorCode {
   ReportNotReady = 'IAM_REPORT_NOT_READY',
   ReportMalformed = 'IAM_REPORT_MALFORMED',
   Upstream = 'IAM_UPSTREAM_ERROR',
+  /** sts:AssumeRole into the account was denied (no role, wrong trust policy or ExternalId, account closed). */
+  AccountAccessDenied = 'ACCOUNT_ACCESS_DENIED',
+  /** sts:AssumeRole into the account failed otherwise (STS throttled, timed out or down). */
+  AccountCredentialsUnavailable = 'ACCOUNT_CREDENTIALS_UNAVAILABLE',
+  /** A scan was asked for an account that is not one of the configured accounts. */
+  AccountNotConfigured = 'ACCOUNT_NOT_CONFIGURED',
 }
 
 export interface IamExceptionDetails {
@@ -19,6 +25,8 @@ export interface IamExceptionDetails {
   retryAfterSeconds?: number;
   /** The AWS error name, safe to show (never its message, which may carry ARNs or request ids). */
   awsErrorName?: string;
+  /** The account whose IAM (or AssumeRole into it) failed, when known. */
+  accountId?: string;
   cause?: unknown;
 }
 
@@ -27,6 +35,7 @@ export class IamException extends Error {
   readonly action?: string;
   readonly retryAfterSeconds?: number;
   readonly awsErrorName?: string;
+  readonly accountId?: string;
 
   constructor(
     readonly code: IamErrorCode,
@@ -38,5 +47,6 @@ export class IamException extends Error {
     this.action = details.action;
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.awsErrorName = details.awsErrorName;
+    this.accountId = details.accountId;
   }
 }

@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import type { IamAccountClient } from '../client/iam-account.client';
+import type { IamClientProvider } from '../client/iam-client.provider';
 import type { IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import type { OldAccessKey, ScanQuery, ScanResult } from '../iam.types';
@@ -9,6 +11,8 @@ import { scanDeadlineStorage } from './scan-deadline';
 
 const NOW = new Date('2026-11-23T12:00:00.000Z');
 const HOUR = 3_600_000;
+/** The strategies are mocked: the client only keys the shared scans and labels the log line. */
+const OWN = { accountLabel: '111111111111' } as Partial<IamClientProvider>;
 
 function key(userName: string, ageH: number, status: 'Active' | 'Inactive' = 'Active'): OldAccessKey {
   return {
@@ -62,6 +66,7 @@ describe(OldKeysService.name, () => {
     sut = new OldKeysService(
       listUsers as unknown as ListUsersStrategy,
       report as unknown as CredentialReportStrategy,
+      OWN as IamClientProvider,
       config,
       { now: () => now },
       observer,
@@ -87,6 +92,7 @@ describe(OldKeysService.name, () => {
         {
           scan: {
             strategy: 'list-users',
+            accountId: '111111111111',
             hours: 0,
             includeInactive: true,
             usersSeen: 4,
@@ -130,7 +136,7 @@ describe(OldKeysService.name, () => {
     const [all, over200, over200All, over1500] = await answers;
 
     expect(listUsers.scan).toHaveBeenCalledTimes(1);
-    expect(listUsers.scan).toHaveBeenCalledWith({ hours: 0, includeInactive: true });
+    expect(listUsers.scan).toHaveBeenCalledWith({ hours: 0, includeInactive: true }, OWN);
     expect(all.keys.map((k) => k.userName)).toEqual(['old', 'mid', 'new']);
     expect(over200.keys.map((k) => k.userName)).toEqual(['old']);
     expect(over200All.keys.map((k) => k.userName)).toEqual(['old', 'idle']);
@@ -159,7 +165,35 @@ describe(OldKeysService.name, () => {
     const second = await sut.scan('list-users', { hours: 1, includeInactive: false });
     expect(second.keys).toHaveLength(3);
     expect(listUsers.scan).toHaveBeenCalledTimes(2);
-    expect(observer.scanFinished).toHaveBeenNthCalledWith(1, 'list-users', 'error', expect.any(Number));
+    expect(observer.scanFinished).toHaveBeenNthCalledWith(
+      1,
+      'list-users',
+      'error',
+      expect.any(Number),
+      undefined,
+      '111111111111',
+    );
+  });
+
+  it('shares and caches per account: a scan of one account never serves, nor waits for, another', async () => {
+    const member = { accountLabel: '222222222222' } as IamAccountClient;
+    const gate = deferred<ScanResult>();
+    listUsers.scan.mockImplementation((_q, iam) => (iam === member ? gate.promise : Promise.resolve(inventory())));
+
+    const ownAnswer = await sut.scan('list-users', { hours: 0, includeInactive: true });
+    const memberAnswer = sut.scan('list-users', { hours: 0, includeInactive: true }, member);
+    const memberAgain = sut.scan('list-users', { hours: 200, includeInactive: false }, member);
+    await sut.scan('list-users', { hours: 0, includeInactive: true }); // the own account's cached inventory
+    gate.resolve({ ...inventory(), keys: [key('member-only', 900)] });
+
+    expect(ownAnswer.keys).toHaveLength(4);
+    expect((await memberAnswer).keys.map((k) => k.userName)).toEqual(['member-only']);
+    expect((await memberAgain).keys.map((k) => k.userName)).toEqual(['member-only']);
+    expect(listUsers.scan.mock.calls.map(([, iam]) => iam)).toEqual([OWN, member]);
+    expect(observer.scanStarted.mock.calls).toEqual([
+      ['list-users', '111111111111'],
+      ['list-users', '222222222222'],
+    ]);
   });
 
   it('keeps the sources apart', async () => {
@@ -183,8 +217,8 @@ describe(OldKeysService.name, () => {
       pending.resolve(inventory());
       await Promise.all([a, b, c]);
       expect(listUsers.scan).toHaveBeenCalledTimes(2);
-      expect(listUsers.scan).toHaveBeenNthCalledWith(1, q);
-      expect(listUsers.scan).toHaveBeenNthCalledWith(2, { hours: 48, includeInactive: false });
+      expect(listUsers.scan).toHaveBeenNthCalledWith(1, q, OWN);
+      expect(listUsers.scan).toHaveBeenNthCalledWith(2, { hours: 48, includeInactive: false }, OWN);
 
       await sut.scan('list-users', q);
       expect(listUsers.scan).toHaveBeenCalledTimes(3);
@@ -229,9 +263,17 @@ describe(OldKeysService.name, () => {
       expect(elapsed).toBeGreaterThanOrEqual(140);
       expect(elapsed).toBeLessThan(2000);
       expect(signal?.aborted).toBe(true);
-      expect(observer.scanFinished).toHaveBeenCalledWith('list-users', 'error', expect.any(Number));
+      expect(observer.scanFinished).toHaveBeenCalledWith(
+        'list-users',
+        'error',
+        expect.any(Number),
+        undefined,
+        '111111111111',
+      );
       // The strategy has not returned: liveness can see it.
-      expect(sut.runningScans()).toEqual([{ source: 'list-users', startedAt: expect.any(Number) as number }]);
+      expect(sut.runningScans()).toEqual([
+        { source: 'list-users', accountId: '111111111111', startedAt: expect.any(Number) as number },
+      ]);
 
       const next = await sut.scan('list-users', q);
       expect(next.keys.map((k) => k.userName)).toEqual(['old', 'mid', 'new']);

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { IamAccountClient } from '../client/iam-account.client';
+import { IamClientProvider } from '../client/iam-client.provider';
 import { iamConfig } from '../config/iam.config';
 import { IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery, ScanResult, ScanSource } from '../iam.types';
@@ -13,8 +15,15 @@ export const SCAN_OBSERVER = Symbol('SCAN_OBSERVER');
 
 /** Told when a scan really runs (not when a request is served from a shared one), e.g. for metrics. */
 export interface ScanObserver {
-  scanStarted(source: ScanSource): void;
-  scanFinished(source: ScanSource, outcome: 'ok' | 'error', durationMs: number, result?: ScanResult): void;
+  /** `accountId` is the account scanned ('self' for the own account before its id is known). */
+  scanStarted(source: ScanSource, accountId?: string): void;
+  scanFinished(
+    source: ScanSource,
+    outcome: 'ok' | 'error',
+    durationMs: number,
+    result?: ScanResult,
+    accountId?: string,
+  ): void;
 }
 
 interface Entry {
@@ -25,6 +34,7 @@ interface Entry {
 /** A strategy's run, from its start until it really returns (which a deadline that failed to stop it outlives). */
 export interface RunningScan {
   source: ScanSource;
+  accountId: string;
   startedAt: number;
 }
 
@@ -32,8 +42,9 @@ export interface RunningScan {
 const INVENTORY: ScanQuery = { hours: 0, includeInactive: true };
 
 /**
- * Chooses the strategy and protects the IAM rate limit: requests share a running scan, and a finished
- * one serves later requests for the cache TTL. With a TTL, the shared scan is a full inventory that any
+ * Chooses the strategy and protects each account's IAM rate limit: requests share a running scan of the
+ * same account, and a finished one serves later requests for the cache TTL. Everything is kept per account
+ * (per client), so a request about one account never rescans another. With a TTL, the shared scan is a full inventory that any
  * threshold can be cut from, so a dashboard asking for several thresholds costs one scan, not one each.
  * Without a TTL, each request scans exactly its threshold (skipping young users) and only identical
  * in-flight requests share.
@@ -44,12 +55,14 @@ const INVENTORY: ScanQuery = { hours: 0, includeInactive: true };
 @Injectable()
 export class OldKeysService {
   private readonly logger = new Logger(OldKeysService.name);
-  private readonly entries = new Map<string, Entry>();
+  /** Per account client (made once per account by the registry). */
+  private readonly entriesByAccount = new WeakMap<IamAccountClient, Map<string, Entry>>();
   private readonly running = new Set<RunningScan>();
 
   constructor(
     private readonly listUsers: ListUsersStrategy,
     private readonly credentialReport: CredentialReportStrategy,
+    private readonly own: IamClientProvider,
     @Inject(iamConfig.KEY) private readonly config: ConfigType<typeof iamConfig>,
     @Inject(IAM_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(SCAN_OBSERVER) private readonly observer?: ScanObserver,
@@ -68,24 +81,31 @@ export class OldKeysService {
     }
   }
 
-  async scan(source: ScanSource, query: ScanQuery): Promise<ScanResult> {
+  /** Scans the account `iam` reads: the own account by default. */
+  async scan(source: ScanSource, query: ScanQuery, iam: IamAccountClient = this.own): Promise<ScanResult> {
     const ttl = this.config.scanCacheTtlMs;
     const scanQuery = ttl > 0 ? INVENTORY : query;
     const key = `${source}|${scanQuery.hours}|${scanQuery.includeInactive}`;
     const nowMs = this.clock.now().getTime();
+    let entries = this.entriesByAccount.get(iam);
+    if (!entries) {
+      entries = new Map();
+      this.entriesByAccount.set(iam, entries);
+    }
+    const shared = entries;
 
-    let entry = this.entries.get(key);
+    let entry = shared.get(key);
     if (!entry || (entry.settledAt !== undefined && nowMs - entry.settledAt >= ttl)) {
-      const fresh: Entry = { promise: this.run(source, scanQuery) };
-      this.entries.set(key, fresh);
+      const fresh: Entry = { promise: this.run(source, scanQuery, iam) };
+      shared.set(key, fresh);
       fresh.promise.then(
         () => {
           fresh.settledAt = this.clock.now().getTime();
           if (ttl === 0) {
-            this.entries.delete(key);
+            shared.delete(key);
           }
         },
-        () => this.entries.delete(key), // failures are never served to later requests
+        () => shared.delete(key), // failures are never served to later requests
       );
       entry = fresh;
     }
@@ -111,13 +131,14 @@ export class OldKeysService {
     return { ...result, keys, rootKeys };
   }
 
-  private async run(source: ScanSource, query: ScanQuery): Promise<ScanResult> {
+  private async run(source: ScanSource, query: ScanQuery, iam: IamAccountClient): Promise<ScanResult> {
     const started = performance.now();
-    this.observer?.scanStarted(source);
+    const accountId = iam.accountLabel;
+    this.observer?.scanStarted(source, accountId);
     const deadline = new ScanDeadline(this.config.scanMaxDurationMs);
-    const running: RunningScan = { source, startedAt: started };
+    const running: RunningScan = { source, accountId, startedAt: started };
     this.running.add(running);
-    const work = scanDeadlineStorage.run(deadline, () => this.strategyFor(source).scan(query));
+    const work = scanDeadlineStorage.run(deadline, () => this.strategyFor(source).scan(query, iam));
     work
       .finally(() => {
         this.running.delete(running);
@@ -131,6 +152,7 @@ export class OldKeysService {
         {
           scan: {
             strategy: source,
+            accountId,
             hours: query.hours,
             includeInactive: query.includeInactive,
             usersSeen: stats.usersSeen,
@@ -148,10 +170,10 @@ export class OldKeysService {
         },
         'scan finished',
       );
-      this.observer?.scanFinished(source, 'ok', performance.now() - started, result);
+      this.observer?.scanFinished(source, 'ok', performance.now() - started, result, accountId);
       return result;
     } catch (err) {
-      this.observer?.scanFinished(source, 'error', performance.now() - started);
+      this.observer?.scanFinished(source, 'error', performance.now() - started, undefined, accountId);
       throw err;
     }
   }

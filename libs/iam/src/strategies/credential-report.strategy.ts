@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { IamAccountClient } from '../client/iam-account.client';
 import { IamClientProvider } from '../client/iam-client.provider';
 import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
@@ -34,7 +35,8 @@ export interface KeyResolution {
 @Injectable()
 export class CredentialReportStrategy implements ScanStrategy {
   readonly source = 'credential-report' as const;
-  private readonly keyIds = new KeyIdCache();
+  /** Per account (per client, made once per account): user names are only unique within an account. */
+  private readonly keyIdCaches = new WeakMap<IamAccountClient, KeyIdCache>();
 
   constructor(
     private readonly iam: IamClientProvider,
@@ -44,31 +46,42 @@ export class CredentialReportStrategy implements ScanStrategy {
   ) {}
 
   /** How often the warm path saved a ListAccessKeys, for benchmarks and diagnostics. */
-  keyIdCacheStats(): KeyIdCacheStats {
-    return this.keyIds.stats();
+  keyIdCacheStats(iam: IamAccountClient = this.iam): KeyIdCacheStats {
+    return this.keyIdsOf(iam).stats();
   }
 
-  scan(query: ScanQuery): Promise<ScanResult> {
+  /** Scans the account of `iam`: the own account by default. */
+  scan(query: ScanQuery, iam: IamAccountClient = this.iam): Promise<ScanResult> {
     const meter = new IamCallMeter();
-    return meterStorage.run(meter, () => this.run(query, meter));
+    return meterStorage.run(meter, () => this.run(query, meter, iam));
   }
 
-  private async run(query: ScanQuery, meter: IamCallMeter): Promise<ScanResult> {
+  private keyIdsOf(iam: IamAccountClient): KeyIdCache {
+    let cache = this.keyIdCaches.get(iam);
+    if (!cache) {
+      cache = new KeyIdCache();
+      this.keyIdCaches.set(iam, cache);
+    }
+    return cache;
+  }
+
+  private async run(query: ScanQuery, meter: IamCallMeter, iam: IamAccountClient): Promise<ScanResult> {
     const started = performance.now();
     const now = this.clock.now();
     const cutoff = cutoffFor(now, query.hours);
+    const keyIds = this.keyIdsOf(iam);
 
-    const report = await this.fetchReport();
-    const sweep = this.keyIds.beginSweep();
+    const report = await this.fetchReport(iam);
+    const sweep = keyIds.beginSweep();
     const parsed = await parseCredentialReport(
       report.content,
       { cutoff, includeInactive: query.includeInactive },
-      (userName, fingerprint) => this.keyIds.seen(sweep, userName, fingerprint),
+      (userName, fingerprint) => keyIds.seen(sweep, userName, fingerprint),
     );
-    this.keyIds.endSweep(sweep);
+    keyIds.endSweep(sweep);
 
     const slots = new RequestSlots(this.config.concurrency);
-    const resolved = await this.resolveAccessKeys(parsed.candidates, slots);
+    const resolved = await this.resolveAccessKeys(iam, keyIds, parsed.candidates, slots);
     // The report may be hours old: a key rotated since then has a young CreateDate and drops out here.
     const keys = resolved.keys
       .filter((k) => isOldKey(k, query, cutoff))
@@ -106,18 +119,18 @@ export class CredentialReportStrategy implements ScanStrategy {
    * poll while it builds, then read it. A missing or expired report is regenerated once; the second
    * time is an error.
    */
-  private async fetchReport(): Promise<CredentialReport> {
+  private async fetchReport(iam: IamAccountClient): Promise<CredentialReport> {
     const poll = new ReportPoll(
       { intervalMs: this.config.reportPollIntervalMs, maxWaitMs: this.config.reportMaxWaitMs },
       this.clock,
       this.sleep,
       scanDeadlineStorage.getStore()?.signal,
     );
-    await this.generateReport(poll);
+    await this.generateReport(iam, poll);
     let regenerated = false;
     for (;;) {
       try {
-        return await this.iam.getCredentialReport();
+        return await iam.getCredentialReport();
       } catch (err) {
         const code = err instanceof IamException ? err.code : undefined;
         if (code === IamErrorCode.ReportInProgress) {
@@ -126,7 +139,7 @@ export class CredentialReportStrategy implements ScanStrategy {
         }
         if ((code === IamErrorCode.ReportNotPresent || code === IamErrorCode.ReportExpired) && !regenerated) {
           regenerated = true;
-          await this.generateReport(poll);
+          await this.generateReport(iam, poll);
           continue;
         }
         throw err;
@@ -134,9 +147,9 @@ export class CredentialReportStrategy implements ScanStrategy {
     }
   }
 
-  private async generateReport(poll: ReportPoll): Promise<void> {
+  private async generateReport(iam: IamAccountClient, poll: ReportPoll): Promise<void> {
     for (;;) {
-      const state = await this.iam.generateCredentialReport();
+      const state = await iam.generateCredentialReport();
       if (state === 'COMPLETE') {
         return;
       }
@@ -151,15 +164,19 @@ export class CredentialReportStrategy implements ScanStrategy {
    * denied ListAccessKeys fails a warm scan as it would a cold one. Fails fast like the live scan: after the first error, queued lookups are
    * dropped, and the scan rejects only once the calls in flight have settled, so nothing outlives it.
    */
-  private async resolveAccessKeys(candidates: readonly ReportCandidate[], slots: RequestSlots): Promise<KeyResolution> {
+  private async resolveAccessKeys(
+    iam: IamAccountClient,
+    keyIds: KeyIdCache,
+    candidates: readonly ReportCandidate[],
+    slots: RequestSlots,
+  ): Promise<KeyResolution> {
     let failure: { error: unknown } | undefined;
     let usersVanished = 0;
     let fromCache = 0;
-    const checkFirst = candidates.length > 0 && candidates.every((c) => this.keyIds.has(c.userName, c.fingerprint));
+    const checkFirst = candidates.length > 0 && candidates.every((c) => keyIds.has(c.userName, c.fingerprint));
     const perUser = await Promise.all(
       candidates.map((candidate, index) => {
-        const cached =
-          checkFirst && index === 0 ? undefined : this.keyIds.get(candidate.userName, candidate.fingerprint);
+        const cached = checkFirst && index === 0 ? undefined : keyIds.get(candidate.userName, candidate.fingerprint);
         if (cached) {
           fromCache++;
           return Promise.resolve(cached);
@@ -169,11 +186,11 @@ export class CredentialReportStrategy implements ScanStrategy {
             return [];
           }
           try {
-            const keys = await this.iam.listAccessKeys(candidate.userName, slots);
-            this.keyIds.remember(candidate.userName, candidate.fingerprint, candidate.keySlots, keys);
+            const keys = await iam.listAccessKeys(candidate.userName, slots);
+            keyIds.remember(candidate.userName, candidate.fingerprint, candidate.keySlots, keys);
             return keys;
           } catch (err) {
-            this.keyIds.forget(candidate.userName);
+            keyIds.forget(candidate.userName);
             if (err instanceof IamException && err.code === IamErrorCode.NoSuchEntity) {
               usersVanished++;
             } else {

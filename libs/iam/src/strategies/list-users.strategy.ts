@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { IamAccountClient } from '../client/iam-account.client';
 import { IamClientProvider } from '../client/iam-client.provider';
 import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
@@ -24,12 +25,13 @@ export class ListUsersStrategy implements ScanStrategy {
     @Inject(IAM_CLOCK) private readonly clock: Clock,
   ) {}
 
-  scan(query: ScanQuery): Promise<ScanResult> {
+  /** Scans the account of `iam`: the own account by default. */
+  scan(query: ScanQuery, iam: IamAccountClient = this.iam): Promise<ScanResult> {
     const meter = new IamCallMeter();
-    return meterStorage.run(meter, () => this.run(query, meter));
+    return meterStorage.run(meter, () => this.run(query, meter, iam));
   }
 
-  private async run(query: ScanQuery, meter: IamCallMeter): Promise<ScanResult> {
+  private async run(query: ScanQuery, meter: IamCallMeter, iam: IamAccountClient): Promise<ScanResult> {
     const started = performance.now();
     const now = this.clock.now();
     const cutoff = cutoffFor(now, query.hours);
@@ -44,7 +46,7 @@ export class ListUsersStrategy implements ScanStrategy {
     do {
       let page;
       try {
-        page = await this.iam.listUsersPage(marker);
+        page = await iam.listUsersPage(marker);
       } catch (err) {
         // Stops the queued ListAccessKeys calls from spending IAM quota for nothing.
         failure ??= err;
@@ -63,7 +65,7 @@ export class ListUsersStrategy implements ScanStrategy {
             return [];
           }
           try {
-            return await this.iam.listAccessKeys(user.userName, slots);
+            return await iam.listAccessKeys(user.userName, slots);
           } catch (err) {
             if (err instanceof IamException && err.code === IamErrorCode.NoSuchEntity) {
               usersVanished++;

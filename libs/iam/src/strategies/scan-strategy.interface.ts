@@ -1,6 +1,8 @@
+import type { IamAccountClient } from '../client/iam-account.client';
 import type { ScanQuery, ScanResult, ScanSource } from '../iam.types';
 
 export interface ScanStrategy {
   readonly source: ScanSource;
-  scan(query: ScanQuery): Promise<ScanResult>;
+  /** Scans the account `iam` reads (the own account when omitted). */
+  scan(query: ScanQuery, iam?: IamAccountClient): Promise<ScanResult>;
 }

@@ -20,7 +20,9 @@ describe(LivenessIndicator.name, () => {
     );
   });
 
-  const running = (ageMs: number): RunningScan[] => [{ source: 'list-users', startedAt: NOW - ageMs }];
+  const running = (ageMs: number): RunningScan[] => [
+    { source: 'list-users', accountId: '111111111111', startedAt: NOW - ageMs },
+  ];
 
   it('is up with the event loop lag when nothing is stuck', () => {
     scans.runningScans.mockReturnValue(running(30_000)); // a scan within its deadline

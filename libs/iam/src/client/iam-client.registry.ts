@@ -1,0 +1,79 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { Mutex } from 'async-mutex';
+import type { ScanAccount } from '@app/accounts';
+import { iamConfig } from '../config/iam.config';
+import { IamAccountClient } from './iam-account.client';
+import { IAM_CALL_OBSERVER, type IamCallObserver } from './iam-call-observer';
+import { IamClientProvider } from './iam-client.provider';
+
+/**
+ * One IAM client per account, each with its own SDK client, AdaptiveRateGovernor and so its own pace: a
+ * throttled account never slows another, and an account's pace is learnt once per process. The own account
+ * (`self`) is served by IamClientProvider, the client the rest of the process already uses.
+ */
+@Injectable()
+export class IamClientRegistry implements OnModuleDestroy {
+  private readonly logger = new Logger(IamClientRegistry.name);
+  private readonly mutex = new Mutex();
+  private readonly clients = new Map<string, IamAccountClient>();
+
+  constructor(
+    @Inject(iamConfig.KEY) private readonly config: ConfigType<typeof iamConfig>,
+    private readonly own: IamClientProvider,
+    @Optional() @Inject(IAM_CALL_OBSERVER) private readonly observer?: IamCallObserver,
+  ) {}
+
+  /** The own account's client (the service's own credentials). */
+  self(): IamAccountClient {
+    return this.own;
+  }
+
+  /** The account's client, created on first use; concurrent first callers share one. */
+  async forAccount(account: ScanAccount): Promise<IamAccountClient> {
+    const known = this.clients.get(account.accountId);
+    if (known) {
+      return known;
+    }
+    return this.mutex.runExclusive(() => {
+      let client = this.clients.get(account.accountId);
+      if (!client) {
+        if (account.self) {
+          this.own.bindAccount(account.accountId, account.accountName);
+          client = this.own;
+        } else {
+          client = new IamAccountClient(this.config, {
+            accountId: account.accountId,
+            accountName: account.accountName,
+            credentials: account.credentials,
+            observer: this.observer,
+          });
+        }
+        this.clients.set(account.accountId, client);
+      }
+      return client;
+    });
+  }
+
+  /** The client already made for this account, if any. */
+  get(accountId: string): IamAccountClient | undefined {
+    return this.clients.get(accountId);
+  }
+
+  /** Every client made so far (the own one first), e.g. for the pace gauges. */
+  all(): IamAccountClient[] {
+    const others = [...this.clients.values()].filter((c) => c !== this.own);
+    return [this.own, ...others];
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.mutex.runExclusive(async () => {
+      const members = [...this.clients.values()].filter((c) => c !== this.own);
+      this.clients.clear();
+      await Promise.all(members.map((c) => c.destroy()));
+      if (members.length > 0) {
+        this.logger.debug(`closed the IAM clients of ${members.length} member accounts`);
+      }
+    });
+  }
+}
