@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { isEmail } from 'class-validator';
 import { IAM_CLOCK } from '@app/iam';
-import { IamEmulator, seedAccount, type CapturedEmail, type IamAccount } from '@app/iam-emulator';
+import { DEFAULT_ACCOUNT_ID, IamEmulator, seedAccount, type CapturedEmail, type IamAccount } from '@app/iam-emulator';
 import { dryRunBaseName, RotationNotifierJob, type NotifierSummary } from '@app/notifier';
 import { NotifierAppModule } from '../apps/notifier/src/notifier-app.module';
 
@@ -117,6 +117,8 @@ describe('Rotation notifier (e2e, IAM + SES emulator)', () => {
       AWS_SECRET_ACCESS_KEY: 'emulator-secret',
       AWS_ENDPOINT_URL_IAM: emulator.url,
       AWS_ENDPOINT_URL_SESV2: emulator.url,
+      // Self mode still asks STS which account it is in: the account every key is shown with.
+      AWS_ENDPOINT_URL_STS: emulator.url,
       IAM_MAX_ATTEMPTS: '1',
       NOTIFIER_SENDER: 'IAM Key Monitor <iam-keys@example.com>',
       NOTIFIER_FALLBACK_RECIPIENTS: SECURITY.join(','),
@@ -197,6 +199,9 @@ describe('Rotation notifier (e2e, IAM + SES emulator)', () => {
       'https://console.aws.amazon.com/iam/home#/users/details/deploy%2Bci%3Dprod%2Ceu.bot%40team_x-1?section=security_credentials',
     );
     expect(ownerOne.html).toContain(`>${HOSTILE}<`);
+    // Self mode: every key names the service's own account and links to its sign-in page.
+    expect(ownerOne.text).toContain(`- Account: ${DEFAULT_ACCOUNT_ID}\n  User: ${HOSTILE}`);
+    expect(ownerOne.html).toContain(`https://${DEFAULT_ACCOUNT_ID}.signin.aws.amazon.com/console`);
     expect(ownerOne.text).toContain('Expires: 2026-11-28 12:00 UTC');
     expect(ownerOne.html).not.toContain('AKIAINACTIVEOLD00001');
     expect(sent.some((e) => e.to[0] === 'young@example.com')).toBe(false);
@@ -219,6 +224,9 @@ describe('Rotation notifier (e2e, IAM + SES emulator)', () => {
     expect(emulator.counters.errors.MessageRejected).toBe(1);
     expect(summary).toMatchObject({
       driver: 'ses',
+      accountsOk: 1,
+      accountsFailed: 0,
+      accountsSkipped: 0,
       warned: expected.length - expired,
       expired,
       emailsPlanned: byOwner.size + 4,

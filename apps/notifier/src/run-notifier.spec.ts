@@ -35,6 +35,22 @@ describe(runNotifier.name, () => {
     );
   });
 
+  it('stops at boot naming a bad account variable: organizations mode without the role to assume', async () => {
+    process.env = {
+      ...saved,
+      NOTIFIER_SENDER: 'keys@example.com',
+      NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+      ACCOUNTS_SOURCE: 'organizations',
+    };
+    delete process.env.ACCOUNT_ROLE_NAME;
+
+    await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+
+    expect(logger.error.mock.calls.map((c) => String(c[0])).join('\n')).toContain(
+      'ACCOUNT_ROLE_NAME (unset): required with ACCOUNTS_SOURCE=organizations',
+    );
+  });
+
   it('logs an unexpected failure of the job by its message alone, with the job-failed exit code', async () => {
     process.env = {
       ...saved,

@@ -16,6 +16,7 @@ export * from './notifier.constants';
 export * from './notifier.module';
 export * from './notifier.types';
 export * from './owners/owner-resolver.service';
+export * from './owners/registry-owner-tag.reader';
 export * from './render/email-renderer';
 export * from './render/html';
 export * from './ses/ses-client.provider';

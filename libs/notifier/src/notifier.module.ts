@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { IamModule } from '@app/iam';
+import { IamModule, OrganizationScanService } from '@app/iam';
 import { notifierConfig, type NotifierConfig } from './config/notifier.config';
 import { EmailDeliveryService } from './delivery/email-delivery.service';
 import { DryRunEmailDriver } from './drivers/dry-run-email.driver';
@@ -8,11 +8,13 @@ import { selectEmailDriver } from './drivers/email-driver.factory';
 import type { EmailDriver } from './drivers/email-driver.interface';
 import { SesEmailDriver } from './drivers/ses-email.driver';
 import { RotationNotifierJob } from './job/rotation-notifier.job';
-import { EMAIL_DRIVER } from './notifier.constants';
+import { EMAIL_DRIVER, KEY_SCANNER, OWNER_TAG_READER } from './notifier.constants';
 import { OwnerResolverService } from './owners/owner-resolver.service';
+import { RegistryOwnerTagReader } from './owners/registry-owner-tag.reader';
 import { SesClientProvider } from './ses/ses-client.provider';
 
 @Module({
+  // IamModule brings AccountsModule: ACCOUNTS_SOURCE decides which accounts the job covers (self by default).
   imports: [ConfigModule.forFeature(notifierConfig), IamModule],
   providers: [
     SesClientProvider,
@@ -24,6 +26,8 @@ import { SesClientProvider } from './ses/ses-client.provider';
       useFactory: (config: NotifierConfig, ses: EmailDriver, dryRun: EmailDriver) =>
         selectEmailDriver(config, { ses, dryRun }),
     },
+    { provide: KEY_SCANNER, useExisting: OrganizationScanService },
+    { provide: OWNER_TAG_READER, useClass: RegistryOwnerTagReader },
     OwnerResolverService,
     EmailDeliveryService,
     RotationNotifierJob,

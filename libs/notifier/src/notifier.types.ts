@@ -1,9 +1,13 @@
-import type { AccessKeyStatus } from '@app/iam';
+import type { AccessKeyStatus, AccountRef } from '@app/iam';
 
 export type KeyState = 'warning' | 'expired';
 
 /** A key past the warning age, with what its owner must be told. */
 export interface ClassifiedKey {
+  /** The account the key lives in: its owner signs in there to rotate it. */
+  accountId: string;
+  /** Known when Organizations lists the account. */
+  accountName?: string;
   userName: string;
   accessKeyId: string;
   status: AccessKeyStatus;
@@ -44,9 +48,23 @@ export interface DeliveryResult {
   error?: string;
 }
 
+/** Users are named within their account: the same name in two accounts is two users, perhaps two owners. */
+export type OwnerMap = ReadonlyMap<string, OwnerResolution>;
+
+/** The owner map's key for one IAM user of one account. */
+export function ownerKey(user: Pick<AccountRef, 'accountId'> & { userName: string }): string {
+  return `${user.accountId}/${user.userName}`;
+}
+
 export interface NotifierSummary {
   event: 'notifier.summary';
   driver: 'ses' | 'dry-run';
+  /** Accounts scanned, failed (their keys were not checked: exit code 1) and skipped (not ACTIVE). */
+  accountsOk: number;
+  accountsFailed: number;
+  accountsSkipped: number;
+  /** The ids of the accounts that could not be scanned, when any. */
+  failedAccounts?: string[];
   usersSeen: number;
   keysSeen: number;
   warned: number;

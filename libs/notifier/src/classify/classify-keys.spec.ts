@@ -1,13 +1,13 @@
-import type { OldAccessKey } from '@app/iam';
+import type { AccountAccessKey } from '@app/iam';
 import { DAY_MS } from '../notifier.constants';
 import { classifyKeys, type AgePolicy } from './classify-keys';
 
 const now = new Date('2026-11-23T12:00:00.000Z');
 const policy: AgePolicy = { warnAgeDays: 15, expireAgeDays: 20 };
 
-function keyAged(ms: number, id = 'AKIAEXAMPLE'): OldAccessKey {
+function keyAged(ms: number, id = 'AKIAEXAMPLE', accountId = '111111111111'): AccountAccessKey {
   const createdDate = new Date(now.getTime() - ms);
-  return { userName: 'alice', accessKeyId: id, createdDate, status: 'Active', ageHours: ms / 3_600_000 };
+  return { accountId, userName: 'alice', accessKeyId: id, createdDate, status: 'Active', ageHours: ms / 3_600_000 };
 }
 
 describe(classifyKeys.name, () => {
@@ -49,6 +49,27 @@ describe(classifyKeys.name, () => {
       ['AKIAOLD', 'expired', 'Active'],
       ['AKIANEW', 'warning', 'Inactive'],
     ]);
+  });
+
+  it('carries the account of each key', () => {
+    const keys = [
+      { ...keyAged(16 * DAY_MS, 'AKIA1', '200000000001'), accountName: 'member-001' },
+      keyAged(16 * DAY_MS),
+    ];
+    expect(sut(keys, now, policy).map((k) => [k.accountId, k.accountName])).toEqual([
+      ['200000000001', 'member-001'],
+      ['111111111111', undefined],
+    ]);
+  });
+
+  it("ages each account's keys against the instant that account was read", () => {
+    const readAt = new Map([
+      ['111111111111', now],
+      ['200000000001', new Date(now.getTime() - 1)],
+    ]);
+    const keys = [keyAged(15 * DAY_MS, 'AKIASELF'), keyAged(15 * DAY_MS, 'AKIAMEMBER', '200000000001')];
+    // Read one millisecond earlier, the member's key was still one millisecond short of the warning age.
+    expect(sut(keys, (id) => readAt.get(id)!, policy).map((k) => k.accessKeyId)).toEqual(['AKIASELF']);
   });
 
   it('honours a custom policy', () => {

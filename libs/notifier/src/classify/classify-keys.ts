@@ -1,4 +1,4 @@
-import type { OldAccessKey } from '@app/iam';
+import type { AccountAccessKey } from '@app/iam';
 import { DAY_MS } from '../notifier.constants';
 import type { ClassifiedKey, KeyState } from '../notifier.types';
 
@@ -22,14 +22,24 @@ export function stateOf(ageMs: number, policy: AgePolicy): KeyState | null {
   return null;
 }
 
-/** Keeps the keys past the warning age, in the scan's order (oldest first). */
-export function classifyKeys(keys: readonly OldAccessKey[], now: Date, policy: AgePolicy): ClassifiedKey[] {
+/**
+ * Keeps the keys past the warning age, in the scan's order (oldest first). `now` may differ by account: each
+ * account's keys are aged against the instant that account was read.
+ */
+export function classifyKeys(
+  keys: readonly AccountAccessKey[],
+  now: Date | ((accountId: string) => Date),
+  policy: AgePolicy,
+): ClassifiedKey[] {
   const out: ClassifiedKey[] = [];
   for (const key of keys) {
-    const ageMs = now.getTime() - key.createdDate.getTime();
+    const readAt = typeof now === 'function' ? now(key.accountId) : now;
+    const ageMs = readAt.getTime() - key.createdDate.getTime();
     const state = stateOf(ageMs, policy);
     if (state) {
       out.push({
+        accountId: key.accountId,
+        ...(key.accountName === undefined ? {} : { accountName: key.accountName }),
         userName: key.userName,
         accessKeyId: key.accessKeyId,
         status: key.status,

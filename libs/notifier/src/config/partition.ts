@@ -27,6 +27,29 @@ function consoleHost(partition: AwsPartition): string {
   }
 }
 
+function signInDomain(partition: AwsPartition): string {
+  switch (partition) {
+    case 'aws':
+      return 'signin.aws.amazon.com';
+    case 'aws-cn':
+      return 'signin.amazonaws.cn';
+    case 'aws-us-gov':
+      return 'signin.amazonaws-us-gov.com';
+    default: {
+      const _exhaustive: never = partition;
+      throw new Error(`Unknown partition ${String(_exhaustive)}`);
+    }
+  }
+}
+
+/** The account's own sign-in page: an IAM user signs in to that account there, whichever account the console had open. */
+export function accountSignInUrl(partition: AwsPartition, accountId: string): string {
+  if (!/^\d{12}$/.test(accountId)) {
+    throw new Error(`Not an AWS account id: ${JSON.stringify(accountId)}`);
+  }
+  return `https://${accountId}.${signInDomain(partition)}/console`;
+}
+
 /** The IAM console page where the user's access keys are rotated. */
 export function securityCredentialsUrl(partition: AwsPartition, userName: string): string {
   return `https://${consoleHost(partition)}/iam/home#/users/details/${encodeURIComponent(userName)}?section=security_credentials`;

@@ -23,6 +23,11 @@ describe(exitCodeFor.name, () => {
     expect(sut({ emailsFailed: 0, ownerLookupsFailed: 0 })).toBe(NotifierExitCode.Ok);
   });
 
+  it('is 1 when an account could not be scanned, though every email went out: its keys were not checked', () => {
+    expect(sut({ emailsFailed: 0, ownerLookupsFailed: 0, accountsFailed: 1 })).toBe(NotifierExitCode.DeliveryFailed);
+    expect(sut({ emailsFailed: 0, ownerLookupsFailed: 0, accountsFailed: 0 })).toBe(NotifierExitCode.Ok);
+  });
+
   it('is 2 when the run could not complete, whatever was sent', () => {
     expect(sut({ emailsFailed: 0, error: 'IAM denied ListUsers' })).toBe(NotifierExitCode.JobFailed);
     expect(NotifierExitCode.JobFailed).toBe(2);

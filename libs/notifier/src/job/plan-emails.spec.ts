@@ -1,10 +1,14 @@
+import type { AccountOutcome } from '@app/iam';
 import { DAY_MS } from '../notifier.constants';
-import type { ClassifiedKey, OwnerResolution } from '../notifier.types';
+import { ownerKey, type ClassifiedKey, type OwnerResolution } from '../notifier.types';
 import { EmailRenderer } from '../render/email-renderer';
 import { planEmails, type EmailPlanInput } from './plan-emails';
 
 const now = new Date('2026-11-23T12:00:00Z');
-const key = (userName: string, accessKeyId: string, ageDays: number): ClassifiedKey => ({
+const SELF = '111111111111';
+const MEMBER = '200000000001';
+const key = (userName: string, accessKeyId: string, ageDays: number, accountId = SELF): ClassifiedKey => ({
+  accountId,
   userName,
   accessKeyId,
   status: 'Active',
@@ -12,6 +16,24 @@ const key = (userName: string, accessKeyId: string, ageDays: number): Classified
   ageDays,
   state: ageDays >= 20 ? 'expired' : 'warning',
   expiresAt: new Date(now.getTime() + (20 - ageDays) * DAY_MS),
+});
+const owner = (address: string): OwnerResolution => ({ kind: 'owner', address });
+const stats = {
+  usersSeen: 3,
+  usersSkippedYoung: 0,
+  usersVanished: 0,
+  callsByAction: {},
+  throttles: 0,
+  retries: 0,
+  peakInFlight: 1,
+  durationMs: 1,
+};
+const ok = (accountId: string, keyCount = 1): AccountOutcome => ({
+  accountId,
+  status: 'ok',
+  dataReadAt: now,
+  keyCount,
+  stats,
 });
 
 describe(planEmails.name, () => {
@@ -30,14 +52,18 @@ describe(planEmails.name, () => {
         key('alice', 'AKIA5', 15),
       ],
       owners: new Map<string, OwnerResolution>([
-        ['ci', { kind: 'owner', address: 'ops@example.com' }],
-        ['ci-2', { kind: 'owner', address: 'ops@example.com' }],
-        ['alice', { kind: 'owner', address: 'alice@example.com' }],
-        ['nobody', { kind: 'fallback', reason: 'invalid-address', value: 'nobody' }],
+        [ownerKey({ accountId: SELF, userName: 'ci' }), owner('ops@example.com')],
+        [ownerKey({ accountId: SELF, userName: 'ci-2' }), owner('ops@example.com')],
+        [ownerKey({ accountId: SELF, userName: 'alice' }), owner('alice@example.com')],
+        [
+          ownerKey({ accountId: SELF, userName: 'nobody' }),
+          { kind: 'fallback', reason: 'invalid-address', value: 'x' },
+        ],
       ]),
       fallbackRecipients: ['sec1@example.com', 'sec2@example.com'],
       keysSeen: 12,
       usersSeen: 6,
+      accounts: [ok(SELF, 12)],
     };
     sut = planEmails;
   });
@@ -55,8 +81,61 @@ describe(planEmails.name, () => {
     ]);
   });
 
+  it("sends one message to an owner of keys in several accounts, and reads each user's owner in its own account", () => {
+    const emails = sut(
+      {
+        ...input,
+        keys: [key('deploy', 'AKIASELF', 30), key('deploy', 'AKIAMEMBER', 25, MEMBER), key('ci', 'AKIACI', 16, MEMBER)],
+        owners: new Map<string, OwnerResolution>([
+          [ownerKey({ accountId: SELF, userName: 'deploy' }), owner('ops@example.com')],
+          [ownerKey({ accountId: MEMBER, userName: 'deploy' }), owner('ops@example.com')],
+          // The same user name in the other account is another user: its tag, not the own account's, decides.
+          [ownerKey({ accountId: MEMBER, userName: 'ci' }), { kind: 'fallback', reason: 'missing-tag' }],
+          [ownerKey({ accountId: SELF, userName: 'ci' }), owner('wrong@example.com')],
+        ]),
+        accounts: [ok(SELF), ok(MEMBER, 2)],
+      },
+      renderer,
+    );
+
+    expect(emails.map((e) => [e.kind, e.to, e.accessKeyIds])).toEqual([
+      ['owner', 'ops@example.com', ['AKIASELF', 'AKIAMEMBER']],
+      ['fallback', 'sec1@example.com', ['AKIACI']],
+      ['fallback', 'sec2@example.com', ['AKIACI']],
+      ['digest', 'sec1@example.com', ['AKIASELF', 'AKIAMEMBER', 'AKIACI']],
+      ['digest', 'sec2@example.com', ['AKIASELF', 'AKIAMEMBER', 'AKIACI']],
+    ]);
+    expect(emails[0].text).toContain(`Account: ${SELF}`);
+    expect(emails[0].text).toContain(`Account: ${MEMBER}`);
+  });
+
   it('sends nothing when no key is past the warning age', () => {
     expect(sut({ ...input, keys: [] }, renderer)).toEqual([]);
+  });
+
+  it('still sends nothing when no key is due and the only other account was skipped (not an error)', () => {
+    const accounts: AccountOutcome[] = [ok(SELF), { accountId: MEMBER, status: 'skipped', reason: 'SUSPENDED' }];
+    expect(sut({ ...input, keys: [], accounts }, renderer)).toEqual([]);
+  });
+
+  it('sends the digest when no key is due but an account could not be scanned: never a silent "nothing due"', () => {
+    const accounts: AccountOutcome[] = [
+      ok(SELF, 0),
+      { accountId: MEMBER, status: 'failed', code: 'ACCOUNT_ACCESS_DENIED', action: 'AssumeRole', message: 'denied' },
+    ];
+
+    const emails = sut({ ...input, keys: [], accounts }, renderer);
+
+    expect(emails.map((e) => [e.kind, e.to, e.accessKeyIds])).toEqual([
+      ['digest', 'sec1@example.com', []],
+      ['digest', 'sec2@example.com', []],
+    ]);
+    expect(emails[0].subject).toBe(
+      'Access key digest: 1 account NOT SCANNED, 0 expired, 0 warned (0 of 12 keys in 1 account)',
+    );
+    expect(emails[0].text).toContain(
+      `- Account: ${MEMBER}\n  Error: ACCOUNT_ACCESS_DENIED (AssumeRole)\n  Message: denied`,
+    );
   });
 
   it('skips the unowned notice when every key has an owner', () => {

@@ -1,24 +1,28 @@
-import type { ClassifiedKey, OutgoingEmail, OwnerResolution } from '../notifier.types';
+import type { AccountOutcome } from '@app/iam';
+import { ownerKey, type ClassifiedKey, type OutgoingEmail, type OwnerMap } from '../notifier.types';
 import type { EmailRenderer } from '../render/email-renderer';
 
 export interface EmailPlanInput {
   keys: readonly ClassifiedKey[];
-  owners: ReadonlyMap<string, OwnerResolution>;
+  /** Keyed by `ownerKey`: a user is read in its own account. */
+  owners: OwnerMap;
   fallbackRecipients: readonly string[];
   keysSeen: number;
   usersSeen: number;
+  accounts: readonly AccountOutcome[];
 }
 
 /**
- * One message per owner address covering all their keys; the keys without a valid owner, and the digest of
- * every key past the warning age, to each fallback recipient. One recipient per message, so a rejected
- * address costs only its own message.
+ * One message per owner address covering all their keys, in every account; the keys without a valid owner,
+ * and the digest of every key past the warning age, to each fallback recipient. One recipient per message,
+ * so a rejected address costs only its own message. The digest also goes out when no key is due but an
+ * account could not be scanned: its keys were not checked, and silence would read as "nothing due".
  */
 export function planEmails(input: EmailPlanInput, renderer: EmailRenderer): OutgoingEmail[] {
   const byOwner = new Map<string, ClassifiedKey[]>();
   const unowned: ClassifiedKey[] = [];
   for (const key of input.keys) {
-    const owner = input.owners.get(key.userName);
+    const owner = input.owners.get(ownerKey(key));
     if (owner?.kind === 'owner') {
       byOwner.set(owner.address, [...(byOwner.get(owner.address) ?? []), key]);
     } else {
@@ -41,7 +45,7 @@ export function planEmails(input: EmailPlanInput, renderer: EmailRenderer): Outg
       })),
     );
   }
-  if (input.keys.length > 0) {
+  if (input.keys.length > 0 || input.accounts.some((a) => a.status === 'failed')) {
     const message = renderer.digest(input);
     emails.push(
       ...input.fallbackRecipients.map((to) => ({

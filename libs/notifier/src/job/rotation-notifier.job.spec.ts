@@ -1,39 +1,67 @@
 import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { IamErrorCode, IamException, type ListUsersStrategy, type OldAccessKey, type ScanResult } from '@app/iam';
+import {
+  IamErrorCode,
+  IamException,
+  type AccountAccessKey,
+  type AccountOutcome,
+  type OrganizationScanResult,
+} from '@app/iam';
 import type { notifierConfig } from '../config/notifier.config';
 import type { EmailDeliveryService } from '../delivery/email-delivery.service';
 import type { EmailDriver } from '../drivers/email-driver.interface';
 import { DAY_MS } from '../notifier.constants';
 import type { DeliveryResult, OutgoingEmail, OwnerResolution } from '../notifier.types';
 import type { OwnerResolverService } from '../owners/owner-resolver.service';
-import { RotationNotifierJob } from './rotation-notifier.job';
+import { RotationNotifierJob, type KeyScanner } from './rotation-notifier.job';
 
 const now = new Date('2026-11-23T12:00:00Z');
-const key = (userName: string, accessKeyId: string, ageDays: number): OldAccessKey => ({
+const SELF = '111111111111';
+const MEMBER = '200000000001';
+const DENIED = '200000000002';
+const key = (userName: string, accessKeyId: string, ageDays: number, accountId = SELF): AccountAccessKey => ({
+  accountId,
   userName,
   accessKeyId,
   status: 'Active',
   createdDate: new Date(now.getTime() - ageDays * DAY_MS),
   ageHours: ageDays * 24,
 });
+const ok = (accountId: string, usersSeen = 4): AccountOutcome => ({
+  accountId,
+  status: 'ok',
+  dataReadAt: now,
+  keyCount: 0,
+  stats: {
+    usersSeen,
+    usersSkippedYoung: 0,
+    usersVanished: 0,
+    callsByAction: {},
+    throttles: 0,
+    retries: 0,
+    peakInFlight: 1,
+    durationMs: 1,
+  },
+});
+const denied: AccountOutcome = {
+  accountId: DENIED,
+  accountName: 'member-002',
+  status: 'failed',
+  code: 'ACCOUNT_ACCESS_DENIED',
+  action: 'AssumeRole',
+  message: 'AssumeRole into 200000000002 was denied',
+};
 
-function scanOf(keys: OldAccessKey[]): ScanResult {
+function scanOf(keys: AccountAccessKey[], accounts: AccountOutcome[] = [ok(SELF)]): OrganizationScanResult {
+  const failed = accounts.some((a) => a.status === 'failed');
   return {
     source: 'list-users',
+    query: { hours: 0, includeInactive: false },
     keys,
     rootKeys: [],
-    dataReadAt: now,
-    stats: {
-      usersSeen: 4,
-      usersSkippedYoung: 0,
-      usersVanished: 0,
-      callsByAction: {},
-      throttles: 0,
-      retries: 0,
-      peakInFlight: 1,
-      durationMs: 1,
-    },
+    accounts,
+    complete: !failed,
+    dataReadAt: accounts.some((a) => a.status === 'ok') ? now : undefined,
   };
 }
 
@@ -46,7 +74,7 @@ const config = {
 } as ConfigType<typeof notifierConfig>;
 
 describe(RotationNotifierJob.name, () => {
-  let scanner: jest.Mocked<Pick<ListUsersStrategy, 'scan'>>;
+  let scanner: jest.Mocked<KeyScanner>;
   let owners: jest.Mocked<Pick<OwnerResolverService, 'resolve'>>;
   let delivery: {
     driver: Pick<EmailDriver, 'kind'>;
@@ -68,8 +96,8 @@ describe(RotationNotifierJob.name, () => {
     owners = {
       resolve: jest.fn().mockResolvedValue(
         new Map<string, OwnerResolution>([
-          ['old', { kind: 'owner', address: 'old@example.com' }],
-          ['mid', { kind: 'fallback', reason: 'invalid-address', value: 'mid' }],
+          [`${SELF}/old`, { kind: 'owner', address: 'old@example.com' }],
+          [`${SELF}/mid`, { kind: 'fallback', reason: 'invalid-address', value: 'mid' }],
         ]),
       ),
     };
@@ -80,7 +108,7 @@ describe(RotationNotifierJob.name, () => {
       ),
     };
     sut = new RotationNotifierJob(
-      scanner as unknown as ListUsersStrategy,
+      scanner,
       owners as unknown as OwnerResolverService,
       delivery as unknown as EmailDeliveryService,
       config,
@@ -90,8 +118,11 @@ describe(RotationNotifierJob.name, () => {
   it('scans every key, notifies the old ones and logs one summary with exit code 0', async () => {
     const summary = await sut.run();
 
-    expect(scanner.scan).toHaveBeenCalledWith({ hours: 0, includeInactive: false });
-    expect(owners.resolve).toHaveBeenCalledWith(['old', 'mid']);
+    expect(scanner.scan).toHaveBeenCalledWith('list-users', { hours: 0, includeInactive: false });
+    expect([...owners.resolve.mock.calls[0][0]].map((k) => [k.accountId, k.userName])).toEqual([
+      [SELF, 'old'],
+      [SELF, 'mid'],
+    ]);
     expect(delivery.deliverAll.mock.calls[0][0].map((e) => [e.kind, e.to])).toEqual([
       ['owner', 'old@example.com'],
       ['fallback', 'sec@example.com'],
@@ -100,6 +131,9 @@ describe(RotationNotifierJob.name, () => {
     expect(summary).toMatchObject({
       event: 'notifier.summary',
       driver: 'ses',
+      accountsOk: 1,
+      accountsFailed: 0,
+      accountsSkipped: 0,
       usersSeen: 4,
       keysSeen: 3,
       warned: 1,
@@ -129,8 +163,8 @@ describe(RotationNotifierJob.name, () => {
   it("exits 1 when an owner tag could not be read, after sending that user's keys to the fallback recipients", async () => {
     owners.resolve.mockResolvedValue(
       new Map<string, OwnerResolution>([
-        ['old', { kind: 'fallback', reason: 'lookup-failed', error: 'IAM denied ListUserTags' }],
-        ['mid', { kind: 'owner', address: 'mid@example.com' }],
+        [`${SELF}/old`, { kind: 'fallback', reason: 'lookup-failed', error: 'IAM denied ListUserTags' }],
+        [`${SELF}/mid`, { kind: 'owner', address: 'mid@example.com' }],
       ]),
     );
 
@@ -150,6 +184,77 @@ describe(RotationNotifierJob.name, () => {
     expect(await sut.run()).toMatchObject({ driver: 'dry-run', emailsSent: 0, emailsSkipped: 3, exitCode: 0 });
   });
 
+  it("mails every account's keys, lists the failed and skipped accounts in the digest and exits 1", async () => {
+    scanner.scan.mockResolvedValue(
+      scanOf(
+        [key('old', 'AKIA1', 25), key('old', 'AKIA9', 21, MEMBER)],
+        [ok(SELF, 4), ok(MEMBER, 6), denied, { accountId: '200000000003', status: 'skipped', reason: 'SUSPENDED' }],
+      ),
+    );
+    owners.resolve.mockResolvedValue(
+      new Map<string, OwnerResolution>([
+        [`${SELF}/old`, { kind: 'owner', address: 'old@example.com' }],
+        [`${MEMBER}/old`, { kind: 'owner', address: 'old@example.com' }],
+      ]),
+    );
+
+    const summary = await sut.run();
+
+    const emails = delivery.deliverAll.mock.calls[0][0];
+    expect(emails.map((e) => [e.kind, e.to, e.accessKeyIds])).toEqual([
+      ['owner', 'old@example.com', ['AKIA1', 'AKIA9']],
+      ['digest', 'sec@example.com', ['AKIA1', 'AKIA9']],
+    ]);
+    expect(emails[1].subject).toBe(
+      'Access key digest: 1 account NOT SCANNED, 2 expired, 0 warned (2 of 2 keys in 2 accounts)',
+    );
+    expect(emails[1].text).toContain(
+      `- Account: ${DENIED} (member-002)\n  Error: ACCOUNT_ACCESS_DENIED (AssumeRole)\n  Message: AssumeRole into ${DENIED} was denied`,
+    );
+    expect(emails[1].text).toContain('- Account: 200000000003\n  Reason: SUSPENDED');
+    expect(summary).toMatchObject({
+      accountsOk: 2,
+      accountsFailed: 1,
+      accountsSkipped: 1,
+      failedAccounts: [DENIED],
+      usersSeen: 10,
+      keysSeen: 2,
+      emailsSent: 2,
+      emailsFailed: 0,
+      exitCode: 1,
+    });
+    expect(errorLog.mock.calls).toEqual([
+      [
+        {
+          msg: 'An account could not be scanned: its keys were not checked',
+          event: 'notifier.account-failed',
+          accountId: DENIED,
+          accountName: 'member-002',
+          code: 'ACCOUNT_ACCESS_DENIED',
+          action: 'AssumeRole',
+          error: `AssumeRole into ${DENIED} was denied`,
+        },
+      ],
+    ]);
+  });
+
+  it('exits 2 and sends nothing when no account could be scanned at all', async () => {
+    scanner.scan.mockResolvedValue(
+      scanOf([], [{ accountId: SELF, status: 'failed', code: 'IAM_ACCESS_DENIED', message: 'IAM denied ListUsers' }]),
+    );
+
+    const summary = await sut.run();
+
+    expect(summary).toMatchObject({
+      exitCode: 2,
+      accountsOk: 0,
+      accountsFailed: 1,
+      error: `No account could be scanned: ${SELF}: IAM denied ListUsers`,
+      emailsPlanned: 0,
+    });
+    expect(delivery.deliverAll).not.toHaveBeenCalled();
+  });
+
   it('exits 2 and sends nothing when the scan fails', async () => {
     scanner.scan.mockRejectedValue(new IamException(IamErrorCode.AccessDenied, 'IAM denied ListUsers'));
 
@@ -164,7 +269,7 @@ describe(RotationNotifierJob.name, () => {
   });
 
   it('sends nothing and exits 0 when no key is old enough', async () => {
-    scanner.scan.mockResolvedValue(scanOf([key('young', 'AKIA3', 3)]));
+    scanner.scan.mockResolvedValue(scanOf([key('young', 'AKIA3', 3)], [ok(SELF), ok(MEMBER)]));
     owners.resolve.mockResolvedValue(new Map());
 
     expect(await sut.run()).toMatchObject({ keysSeen: 1, warned: 0, expired: 0, emailsPlanned: 0, exitCode: 0 });

@@ -1,14 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { ListUsersStrategy } from '@app/iam';
+import type { AccountOutcome, OrganizationScanOptions, OrganizationScanResult, ScanQuery, ScanSource } from '@app/iam';
 import { classifyKeys } from '../classify/classify-keys';
 import { notifierConfig } from '../config/notifier.config';
 import { EmailDeliveryService } from '../delivery/email-delivery.service';
-import type { FallbackReason, NotifierSummary, OwnerResolution } from '../notifier.types';
+import { KEY_SCANNER } from '../notifier.constants';
+import type { FallbackReason, NotifierSummary, OwnerMap } from '../notifier.types';
 import { OwnerResolverService } from '../owners/owner-resolver.service';
-import { EmailRenderer } from '../render/email-renderer';
+import { accountText, EmailRenderer } from '../render/email-renderer';
 import { exitCodeFor } from './exit-code';
 import { planEmails } from './plan-emails';
+
+/** Scans every configured account (the own one in self mode) into one answer that lists each account's outcome. */
+export interface KeyScanner {
+  scan(source: ScanSource, query: ScanQuery, options?: OrganizationScanOptions): Promise<OrganizationScanResult>;
+}
+
+type FailedAccount = Extract<AccountOutcome, { status: 'failed' }>;
 
 /** One run of the daily rotation notifier: scan, classify, find owners, send, and report in one summary line. */
 @Injectable()
@@ -16,7 +24,7 @@ export class RotationNotifierJob {
   private readonly logger = new Logger(RotationNotifierJob.name);
 
   constructor(
-    private readonly scanner: ListUsersStrategy,
+    @Inject(KEY_SCANNER) private readonly scanner: KeyScanner,
     private readonly owners: OwnerResolverService,
     private readonly delivery: EmailDeliveryService,
     @Inject(notifierConfig.KEY) private readonly config: ConfigType<typeof notifierConfig>,
@@ -27,6 +35,9 @@ export class RotationNotifierJob {
     const summary: NotifierSummary = {
       event: 'notifier.summary',
       driver: this.delivery.driver.kind,
+      accountsOk: 0,
+      accountsFailed: 0,
+      accountsSkipped: 0,
       usersSeen: 0,
       keysSeen: 0,
       warned: 0,
@@ -43,12 +54,44 @@ export class RotationNotifierJob {
     };
     try {
       // Every key, not only the old ones, so the summary can say how many were seen; the cost is the same ListUsers pages.
-      const scan = await this.scanner.scan({ hours: 0, includeInactive: this.config.includeInactive });
+      const scan = await this.scanner.scan('list-users', { hours: 0, includeInactive: this.config.includeInactive });
+      const failed = scan.accounts.filter((a): a is FailedAccount => a.status === 'failed');
+      const readAt = new Map<string, Date>();
+      for (const account of scan.accounts) {
+        if (account.status === 'ok') {
+          readAt.set(account.accountId, account.dataReadAt);
+          summary.usersSeen += account.stats.usersSeen;
+        }
+      }
+      Object.assign(summary, {
+        accountsOk: readAt.size,
+        accountsFailed: failed.length,
+        accountsSkipped: scan.accounts.filter((a) => a.status === 'skipped').length,
+        ...(failed.length > 0 ? { failedAccounts: failed.map((a) => a.accountId) } : {}),
+      });
+      for (const account of failed) {
+        this.logger.error({
+          msg: 'An account could not be scanned: its keys were not checked',
+          event: 'notifier.account-failed',
+          accountId: account.accountId,
+          accountName: account.accountName,
+          code: account.code,
+          action: account.action,
+          error: account.message,
+        });
+      }
+      if (readAt.size === 0 && failed.length > 0) {
+        // Nothing was checked at all: a run that failed, not a digest with an empty table.
+        throw new Error(
+          `No account could be scanned: ${failed.map((a) => `${accountText(a)}: ${a.message}`).join('; ')}`,
+        );
+      }
+      const now = scan.dataReadAt ?? new Date();
       const policy = { warnAgeDays: this.config.warnAgeDays, expireAgeDays: this.config.expireAgeDays };
-      const keys = classifyKeys(scan.keys, scan.dataReadAt, policy);
-      const owners = await this.owners.resolve(keys.map((k) => k.userName));
+      const keys = classifyKeys(scan.keys, (accountId) => readAt.get(accountId) ?? now, policy);
+      const owners = await this.owners.resolve(keys);
       const renderer = new EmailRenderer({
-        now: scan.dataReadAt,
+        now,
         policy,
         partition: this.config.partition,
         accountLabel: this.config.accountLabel,
@@ -59,12 +102,12 @@ export class RotationNotifierJob {
           owners,
           fallbackRecipients: this.config.fallbackRecipients,
           keysSeen: scan.keys.length,
-          usersSeen: scan.stats.usersSeen,
+          usersSeen: summary.usersSeen,
+          accounts: scan.accounts,
         },
         renderer,
       );
       Object.assign(summary, {
-        usersSeen: scan.stats.usersSeen,
         keysSeen: scan.keys.length,
         warned: keys.filter((k) => k.state === 'warning').length,
         expired: keys.filter((k) => k.state === 'expired').length,
@@ -92,7 +135,7 @@ export class RotationNotifierJob {
   }
 }
 
-function countFallbacks(owners: ReadonlyMap<string, OwnerResolution>, reason: FallbackReason): number {
+function countFallbacks(owners: OwnerMap, reason: FallbackReason): number {
   let count = 0;
   for (const owner of owners.values()) {
     if (owner.kind === 'fallback' && owner.reason === reason) {

@@ -1,9 +1,30 @@
+import type { AccountOutcome } from '@app/iam';
 import { DAY_MS } from '../notifier.constants';
-import type { ClassifiedKey, OwnerResolution } from '../notifier.types';
+import { ownerKey, type ClassifiedKey, type OwnerResolution } from '../notifier.types';
 import { EmailRenderer } from './email-renderer';
 import { escapeHtml } from './html';
 
 const now = new Date('2026-11-23T12:00:00.000Z');
+const SELF = '111111111111';
+const PROD = '200000000001';
+const DENIED = '200000000002';
+const okAccount = (accountId: string, accountName?: string): AccountOutcome => ({
+  accountId,
+  accountName,
+  status: 'ok',
+  dataReadAt: now,
+  keyCount: 1,
+  stats: {
+    usersSeen: 1,
+    usersSkippedYoung: 0,
+    usersVanished: 0,
+    callsByAction: {},
+    throttles: 0,
+    retries: 0,
+    peakInFlight: 1,
+    durationMs: 1,
+  },
+});
 
 function key(
   userName: string,
@@ -13,6 +34,7 @@ function key(
 ): ClassifiedKey {
   const createdDate = new Date(now.getTime() - ageDays * DAY_MS - 3_600_000);
   return {
+    accountId: SELF,
     userName,
     accessKeyId,
     status: 'Active',
@@ -41,10 +63,11 @@ describe(EmailRenderer.name, () => {
   it('renders an owner email with every key, its age, status, expiry and console link (snapshot)', () => {
     const message = sut.owner([
       key('deploy-bot', 'AKIAIOSFODNN7EXAMPLE', 31),
-      key('alice.smith', 'AKIAI44QH8DHBEXAMPLE', 16, { status: 'Inactive' }),
+      key('alice.smith', 'AKIAI44QH8DHBEXAMPLE', 16, { status: 'Inactive', accountId: PROD, accountName: 'prod' }),
     ]);
 
     expect(message.subject).toBe('[prod] Rotate now: 1 AWS access key past 20 days, 1 more expiring soon');
+    expect(message.text).toContain("They are in 2 AWS accounts: sign in to each key's own account to rotate it.");
     expect(message.html).toMatchSnapshot();
     expect(message.text).toMatchSnapshot();
   });
@@ -68,9 +91,24 @@ describe(EmailRenderer.name, () => {
     expect(message.text).toContain(`User: ${hostile}`);
   });
 
+  it("names the account of each key and links to that account's sign-in page before the IAM user page", () => {
+    const message = sut.owner([key('alice', 'AKIA1', 16, { accountId: PROD, accountName: '<prod>' })]);
+
+    expect(message.text).toContain(
+      '- Account: 200000000001 (<prod>)\n  User: alice\n  Key: AKIA1\n  Age: 16 days\n  Status: Active\n  Expires: 2026-11-27 11:00 UTC\n' +
+        '  Rotate before 2026-11-27 11:00 UTC: sign in to account 200000000001 at https://200000000001.signin.aws.amazon.com/console, ' +
+        'then open https://console.aws.amazon.com/iam/home#/users/details/alice?section=security_credentials',
+    );
+    expect(message.html).toContain('200000000001<br /><span style="color:#667085">&lt;prod&gt;</span>');
+    expect(message.html).toMatch(
+      /<a href="https:\/\/200000000001\.signin\.aws\.amazon\.com\/console" style="color:#175cd3"\s*>Sign in to 200000000001<\/a/,
+    );
+    expect(message.text).not.toContain('They are in');
+  });
+
   it('escapes an invalid owner tag value shown to the security team', () => {
     const owners = new Map<string, OwnerResolution>([
-      ['bob', { kind: 'fallback', reason: 'invalid-address', value: '"><img src=x onerror=alert(1)>' }],
+      [`${SELF}/bob`, { kind: 'fallback', reason: 'invalid-address', value: '"><img src=x onerror=alert(1)>' }],
     ]);
 
     const message = sut.fallback([key('bob', 'AKIA3', 18)], owners);
@@ -82,14 +120,15 @@ describe(EmailRenderer.name, () => {
 
   it('counts the digest and lists keys oldest first with their owners', () => {
     const owners = new Map<string, OwnerResolution>([
-      ['a', { kind: 'owner', address: 'a@example.com' }],
-      ['b', { kind: 'fallback', reason: 'missing-tag' }],
+      [`${SELF}/a`, { kind: 'owner', address: 'a@example.com' }],
+      [`${SELF}/b`, { kind: 'fallback', reason: 'missing-tag' }],
     ]);
     const message = sut.digest({
       keys: [key('a', 'AKIAOLD', 40), key('b', 'AKIANEW', 15)],
       owners,
       keysSeen: 9,
       usersSeen: 5,
+      accounts: [okAccount(SELF)],
     });
 
     expect(message.subject).toBe('[prod] Access key digest: 1 expired, 1 warned (2 of 9 keys)');
@@ -101,11 +140,83 @@ describe(EmailRenderer.name, () => {
     expect(message.text).toContain('Owner: no owner tag');
   });
 
-  it('links to the console of the configured partition', () => {
-    sut = new EmailRenderer({ now, policy: { warnAgeDays: 15, expireAgeDays: 20 }, partition: 'aws-us-gov' });
-    expect(sut.owner([key('alice', 'AKIA1', 16)]).html).toContain(
-      'https://console.amazonaws-us-gov.com/iam/home#/users/details/alice',
+  it('groups the digest by account after the accounts not scanned (first, as not checked) and the skipped ones', () => {
+    const owners = new Map<string, OwnerResolution>([
+      [ownerKey({ accountId: SELF, userName: 'a' }), { kind: 'owner', address: 'a@example.com' }],
+      [ownerKey({ accountId: PROD, userName: 'a' }), { kind: 'fallback', reason: 'missing-tag' }],
+    ]);
+    const message = sut.digest({
+      keys: [
+        key('a', 'AKIAPROD1', 40, { accountId: PROD, accountName: 'prod' }),
+        key('a', 'AKIASELF1', 30),
+        key('b', 'AKIAPROD2', 16, { accountId: PROD, accountName: 'prod' }),
+      ],
+      owners,
+      keysSeen: 20,
+      usersSeen: 12,
+      accounts: [
+        okAccount(SELF, 'management'),
+        okAccount(PROD, 'prod'),
+        {
+          accountId: DENIED,
+          accountName: 'sandbox',
+          status: 'failed',
+          code: 'ACCOUNT_ACCESS_DENIED',
+          action: 'AssumeRole',
+          message: 'AssumeRole into 200000000002 was denied',
+        },
+        { accountId: '200000000003', status: 'skipped', reason: 'SUSPENDED' },
+      ],
+    });
+
+    expect(message.subject).toBe(
+      '[prod] Access key digest: 1 account NOT SCANNED, 2 expired, 1 warned (3 of 20 keys in 2 accounts)',
     );
+    const lines = message.text.split('\n');
+    const at = (line: string) => lines.indexOf(line);
+    expect(message.text).toContain(
+      '20 keys seen on 12 users in 2 scanned accounts; 3 past 15 days: 2 expired (past 20 days), 1 warned, 2 without a valid owner. Grouped by account, oldest first.',
+    );
+    expect(at('Not scanned: 1 account (their keys were NOT checked)')).toBeGreaterThan(0);
+    expect(message.text).toContain(
+      '- Account: 200000000002 (sandbox)\n  Error: ACCOUNT_ACCESS_DENIED (AssumeRole)\n  Message: AssumeRole into 200000000002 was denied',
+    );
+    expect(at('Skipped: 1 account not active')).toBeGreaterThan(
+      at('Not scanned: 1 account (their keys were NOT checked)'),
+    );
+    expect(at('Account 200000000001 (prod): 2 AWS access keys')).toBeGreaterThan(at('Skipped: 1 account not active'));
+    expect(at('Account 111111111111: 1 AWS access key')).toBeGreaterThan(
+      at('Account 200000000001 (prod): 2 AWS access keys'),
+    );
+    // Each group keeps the scan's order; the same user name is owned per account.
+    const ids = [...message.text.matchAll(/Key: (AKIA\w+)/g)].map((m) => m[1]);
+    expect(ids).toEqual(['AKIAPROD1', 'AKIAPROD2', 'AKIASELF1']);
+    expect(message.text).toMatch(/User: a\n {2}Key: AKIAPROD1\n.*\n.*\n {2}Owner: no owner tag/);
+    expect(message.text).toMatch(/User: a\n {2}Key: AKIASELF1\n.*\n.*\n {2}Owner: a@example.com/);
+    expect(message.html).toContain(
+      '<h2 style="margin:20px 0 8px;font-size:16px;color:#b42318">Not scanned: 1 account (their keys were NOT checked)</h2>',
+    );
+  });
+
+  it('keeps the self-mode digest to one table without account headings', () => {
+    const message = sut.digest({
+      keys: [key('a', 'AKIAOLD', 40)],
+      owners: new Map(),
+      keysSeen: 1,
+      usersSeen: 1,
+      accounts: [okAccount(SELF)],
+    });
+
+    expect(message.subject).toBe('[prod] Access key digest: 1 expired, 0 warned (1 of 1 keys)');
+    expect(message.text).not.toContain('Account 111111111111:');
+    expect(message.text).toContain('- Account: 111111111111\n  User: a');
+  });
+
+  it('links to the console and the sign-in page of the configured partition', () => {
+    sut = new EmailRenderer({ now, policy: { warnAgeDays: 15, expireAgeDays: 20 }, partition: 'aws-us-gov' });
+    const message = sut.owner([key('alice', 'AKIA1', 16)]);
+    expect(message.html).toContain('https://console.amazonaws-us-gov.com/iam/home#/users/details/alice');
+    expect(message.html).toContain('https://111111111111.signin.amazonaws-us-gov.com/console');
   });
 });
 

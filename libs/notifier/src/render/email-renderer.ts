@@ -1,6 +1,7 @@
+import type { AccountOutcome } from '@app/iam';
 import type { AgePolicy } from '../classify/classify-keys';
-import { securityCredentialsUrl, type AwsPartition } from '../config/partition';
-import type { ClassifiedKey, OwnerResolution } from '../notifier.types';
+import { accountSignInUrl, securityCredentialsUrl, type AwsPartition } from '../config/partition';
+import { ownerKey, type ClassifiedKey, type OwnerMap, type OwnerResolution } from '../notifier.types';
 import { html, SafeHtml } from './html';
 
 export interface RenderContext {
@@ -18,12 +19,21 @@ export interface RenderedMessage {
 
 export interface DigestInput {
   keys: readonly ClassifiedKey[];
-  owners: ReadonlyMap<string, OwnerResolution>;
+  owners: OwnerMap;
   keysSeen: number;
   usersSeen: number;
+  /** Every configured account and how its scan went; failed ones are shown first, as not checked. */
+  accounts: readonly AccountOutcome[];
 }
 
-const COLORS = { expired: '#b42318', warning: '#b54708', muted: '#667085', border: '#eaecf0', head: '#f9fafb' };
+const COLORS = {
+  expired: '#b42318',
+  warning: '#b54708',
+  muted: '#667085',
+  border: '#eaecf0',
+  head: '#f9fafb',
+  alert: '#fef3f2',
+};
 
 export function formatDate(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -35,6 +45,15 @@ function days(n: number): string {
 
 function keys(n: number): string {
   return `${n} AWS access key${n === 1 ? '' : 's'}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `123456789012 (prod)`, or the id alone when Organizations gave no name. */
+export function accountText(account: { accountId: string; accountName?: string }): string {
+  return account.accountName ? `${account.accountId} (${account.accountName})` : account.accountId;
 }
 
 function ownerText(resolution: OwnerResolution | undefined): string {
@@ -64,17 +83,28 @@ function ownerText(resolution: OwnerResolution | undefined): string {
   }
 }
 
-interface Column {
+interface Column<T = ClassifiedKey> {
   title: string;
-  cell: (k: ClassifiedKey) => SafeHtml;
-  text: (k: ClassifiedKey) => string;
+  cell: (row: T) => SafeHtml;
+  text: (row: T) => string;
   /** Short values that read badly when wrapped (dates, ages). */
   nowrap?: boolean;
 }
 
+/** A piece of a message body, in both parts. */
+interface Block {
+  html: SafeHtml;
+  text: string[];
+}
+
+type FailedAccount = Extract<AccountOutcome, { status: 'failed' }>;
+type SkippedAccount = Extract<AccountOutcome, { status: 'skipped' }>;
+
 /**
  * Renders the owner reminders, the security team's notice of unowned keys and the daily digest as
  * HTML (inline styles, table layout: what mail clients render) and plain text. Every value is escaped.
+ * Each key names its account and links to that account's sign-in page, since the owner must be signed in
+ * there for the IAM console link to open the right user.
  */
 export class EmailRenderer {
   constructor(private readonly ctx: RenderContext) {}
@@ -89,49 +119,117 @@ export class EmailRenderer {
       expired > 0
         ? `Rotate now: ${keys(expired)} past ${days(this.ctx.policy.expireAgeDays)}${warning > 0 ? `, ${warning} more expiring soon` : ''}`
         : `Reminder: ${keys(warning)} expire${warning === 1 ? 's' : ''} on ${formatDate(firstExpiry ?? this.ctx.now).slice(0, 10)}`;
+    const accounts = new Set(ownerKeys.map((k) => k.accountId)).size;
     const intro =
       `Access keys must be rotated within ${days(this.ctx.policy.expireAgeDays)} of their creation. ` +
       `You get this reminder because ${ownerKeys.length === 1 ? 'this key is' : 'these keys are'} at least ` +
-      `${days(this.ctx.policy.warnAgeDays)} old.`;
-    const columns = [this.col.user, this.col.key, this.col.age, this.col.status, this.col.expires, this.col.action];
+      `${days(this.ctx.policy.warnAgeDays)} old.` +
+      (accounts > 1 ? ` They are in ${accounts} AWS accounts: sign in to each key's own account to rotate it.` : '');
+    const columns = [
+      this.col.account,
+      this.col.user,
+      this.col.key,
+      this.col.age,
+      this.col.status,
+      this.col.expires,
+      this.col.action,
+    ];
     return this.compose(
       this.prefixed(subject),
       'Your AWS access keys need rotating',
       intro,
-      ownerKeys,
-      columns,
+      [this.table(ownerKeys, columns)],
       HOW_TO,
     );
   }
 
-  fallback(unowned: readonly ClassifiedKey[], owners: ReadonlyMap<string, OwnerResolution>): RenderedMessage {
+  fallback(unowned: readonly ClassifiedKey[], owners: OwnerMap): RenderedMessage {
     const subject = `Unowned: ${keys(unowned.length)} past ${days(this.ctx.policy.warnAgeDays)} without a valid owner`;
     const intro =
       `These keys are at least ${days(this.ctx.policy.warnAgeDays)} old and their IAM users carry no valid owner ` +
       'address, so nobody else was told. Rotate them or tag their users with an owner.';
-    const columns = this.columnsWithOwner('Owner tag', owners);
-    return this.compose(this.prefixed(subject), 'Access keys without an owner', intro, unowned, columns, '');
+    const columns = [this.col.account, ...this.columnsWithOwner('Owner tag', owners)];
+    return this.compose(
+      this.prefixed(subject),
+      'Access keys without an owner',
+      intro,
+      [this.table(unowned, columns)],
+      '',
+    );
   }
 
   digest(input: DigestInput): RenderedMessage {
     const expired = input.keys.filter((k) => k.state === 'expired').length;
     const warning = input.keys.length - expired;
-    const unowned = input.keys.filter((k) => input.owners.get(k.userName)?.kind !== 'owner').length;
-    const subject = `Access key digest: ${expired} expired, ${warning} warned (${input.keys.length} of ${input.keysSeen} keys)`;
+    const unowned = input.keys.filter((k) => input.owners.get(ownerKey(k))?.kind !== 'owner').length;
+    const failed = input.accounts.filter((a): a is FailedAccount => a.status === 'failed');
+    const skipped = input.accounts.filter((a): a is SkippedAccount => a.status === 'skipped');
+    const scanned = input.accounts.length - failed.length - skipped.length;
+    const several = input.accounts.length > 1;
+    const subject =
+      'Access key digest: ' +
+      (failed.length > 0 ? `${plural(failed.length, 'account')} NOT SCANNED, ` : '') +
+      `${expired} expired, ${warning} warned (${input.keys.length} of ${input.keysSeen} keys` +
+      (several ? ` in ${plural(scanned, 'account')})` : ')');
     const intro =
-      `${input.keysSeen} key${input.keysSeen === 1 ? '' : 's'} seen on ${input.usersSeen} user${input.usersSeen === 1 ? '' : 's'}; ` +
-      `${input.keys.length} past ${days(this.ctx.policy.warnAgeDays)}: ${expired} expired (past ${days(this.ctx.policy.expireAgeDays)}), ` +
-      `${warning} warned, ${unowned} without a valid owner. Oldest first.`;
+      `${plural(input.keysSeen, 'key')} seen on ${plural(input.usersSeen, 'user')}` +
+      (several ? ` in ${plural(scanned, 'scanned account')}` : '') +
+      `; ${input.keys.length} past ${days(this.ctx.policy.warnAgeDays)}: ${expired} expired (past ${days(this.ctx.policy.expireAgeDays)}), ` +
+      `${warning} warned, ${unowned} without a valid owner.` +
+      (several ? ' Grouped by account, oldest first.' : ' Oldest first.');
+    const blocks: Block[] = [];
+    if (failed.length > 0) {
+      blocks.push(this.failedAccounts(failed));
+    }
+    if (skipped.length > 0) {
+      blocks.push(this.skippedAccounts(skipped));
+    }
     const columns = this.columnsWithOwner('Owner', input.owners);
-    return this.compose(this.prefixed(subject), 'Daily access key digest', intro, input.keys, columns, '');
+    if (several) {
+      for (const [account, accountKeys] of groupByAccount(input.keys)) {
+        blocks.push(this.subheading(`Account ${accountText(account)}: ${keys(accountKeys.length)}`));
+        blocks.push(this.table(accountKeys, columns));
+      }
+    } else if (input.keys.length > 0) {
+      blocks.push(this.table(input.keys, [this.col.account, ...columns]));
+    }
+    return this.compose(this.prefixed(subject), 'Daily access key digest', intro, blocks, '');
+  }
+
+  /** First in the digest, in red: an account whose keys were not checked must never read as "nothing due". */
+  private failedAccounts(failed: readonly FailedAccount[]): Block {
+    const title = `Not scanned: ${plural(failed.length, 'account')} (their keys were NOT checked)`;
+    const columns: Column<FailedAccount>[] = [
+      { title: 'Account', cell: (a) => this.accountCell(a), text: (a) => `Account: ${accountText(a)}` },
+      {
+        title: 'Error',
+        cell: (a) => html`<code style="font-family:Consolas,Menlo,monospace;font-size:13px">${a.code}</code>`,
+        text: (a) => `Error: ${a.code}${a.action ? ` (${a.action})` : ''}`,
+      },
+      { title: 'Failed call', nowrap: true, cell: (a) => html`${a.action ?? ''}`, text: () => '' },
+      { title: 'Message', cell: (a) => html`${a.message}`, text: (a) => `Message: ${a.message}` },
+    ];
+    const heading = this.subheading(title, COLORS.expired);
+    const table = this.table(failed, columns, COLORS.alert);
+    return { html: html`${heading.html}${table.html}`, text: [...heading.text, ...table.text] };
+  }
+
+  private skippedAccounts(skipped: readonly SkippedAccount[]): Block {
+    const columns: Column<SkippedAccount>[] = [
+      { title: 'Account', cell: (a) => this.accountCell(a), text: (a) => `Account: ${accountText(a)}` },
+      { title: 'Reason', nowrap: true, cell: (a) => html`${a.reason}`, text: (a) => `Reason: ${a.reason}` },
+    ];
+    const heading = this.subheading(`Skipped: ${plural(skipped.length, 'account')} not active`);
+    const table = this.table(skipped, columns);
+    return { html: html`${heading.html}${table.html}`, text: [...heading.text, ...table.text] };
   }
 
   /** The security team's tables: every key column, with who owns the key (or why nobody does) before the expiry. */
-  private columnsWithOwner(title: string, owners: ReadonlyMap<string, OwnerResolution>): Column[] {
+  private columnsWithOwner(title: string, owners: OwnerMap): Column[] {
     const owner: Column = {
       title,
-      cell: (k) => html`${ownerText(owners.get(k.userName))}`,
-      text: (k) => `${title}: ${ownerText(owners.get(k.userName))}`,
+      cell: (k) => html`${ownerText(owners.get(ownerKey(k)))}`,
+      text: (k) => `${title}: ${ownerText(owners.get(ownerKey(k)))}`,
     };
     return [this.col.user, this.col.key, this.col.age, this.col.status, owner, this.col.expires, this.col.action];
   }
@@ -140,7 +238,19 @@ export class EmailRenderer {
     return this.ctx.accountLabel ? `[${this.ctx.accountLabel}] ${subject}` : subject;
   }
 
-  private readonly col: Record<'user' | 'key' | 'age' | 'status' | 'expires' | 'action', Column> = {
+  private accountCell(a: { accountId: string; accountName?: string }): SafeHtml {
+    return a.accountName
+      ? html`${a.accountId}<br /><span style="color:${COLORS.muted}">${a.accountName}</span>`
+      : html`${a.accountId}`;
+  }
+
+  private readonly col: Record<'account' | 'user' | 'key' | 'age' | 'status' | 'expires' | 'action', Column> = {
+    account: {
+      title: 'Account',
+      nowrap: true,
+      cell: (k) => this.accountCell(k),
+      text: (k) => `Account: ${accountText(k)}`,
+    },
     user: { title: 'User', cell: (k) => html`${k.userName}`, text: (k) => `User: ${k.userName}` },
     key: {
       title: 'Access key ID',
@@ -158,40 +268,70 @@ export class EmailRenderer {
     action: {
       title: 'Action',
       cell: (k) => {
-        const url = securityCredentialsUrl(this.ctx.partition, k.userName);
         const badge =
           k.state === 'expired'
             ? html`<strong style="color:${COLORS.expired};white-space:nowrap">Rotate now</strong>`
             : html`<span style="color:${COLORS.warning};white-space:nowrap"
                 >Rotate before ${formatDate(k.expiresAt).slice(0, 10)}</span
               >`;
-        return html`${badge}<br /><a href="${url}" style="color:#175cd3">Open in IAM console</a>`;
+        return html`${badge}<br /><a href="${accountSignInUrl(this.ctx.partition, k.accountId)}" style="color:#175cd3"
+            >Sign in to ${k.accountId}</a
+          ><br /><a href="${securityCredentialsUrl(this.ctx.partition, k.userName)}" style="color:#175cd3"
+            >Open in IAM console</a
+          >`;
       },
       text: (k) =>
-        `${k.state === 'expired' ? 'ROTATE NOW' : `Rotate before ${formatDate(k.expiresAt)}`}: ${securityCredentialsUrl(this.ctx.partition, k.userName)}`,
+        `${k.state === 'expired' ? 'ROTATE NOW' : `Rotate before ${formatDate(k.expiresAt)}`}: ` +
+        `sign in to account ${k.accountId} at ${accountSignInUrl(this.ctx.partition, k.accountId)}, ` +
+        `then open ${securityCredentialsUrl(this.ctx.partition, k.userName)}`,
     },
   };
 
-  private compose(
-    subject: string,
-    heading: string,
-    intro: string,
-    rows: readonly ClassifiedKey[],
-    columns: Column[],
-    howTo: string,
-  ): RenderedMessage {
-    const th = (c: Column) =>
+  private subheading(title: string, color = '#101828'): Block {
+    return { html: html`<h2 style="margin:20px 0 8px;font-size:16px;color:${color}">${title}</h2>`, text: ['', title] };
+  }
+
+  private table<T>(rows: readonly T[], columns: Column<T>[], background = '#ffffff'): Block {
+    const th = (c: Column<T>) =>
       html`<th
         align="left"
         style="padding:8px 10px;border-bottom:1px solid ${COLORS.border};background:${COLORS.head};font-size:12px;color:${COLORS.muted};text-transform:uppercase;letter-spacing:.03em"
       >
         ${c.title}
       </th>`;
-    const tr = (k: ClassifiedKey) =>
+    const tr = (row: T) =>
       html`<tr>
-        ${columns.map((c) => html`<td style="padding:8px 10px;border-bottom:1px solid ${COLORS.border};vertical-align:top${c.nowrap ? ';white-space:nowrap' : ''}">${c.cell(k)}</td>`)}
+        ${columns.map((c) => html`<td style="padding:8px 10px;border-bottom:1px solid ${COLORS.border};vertical-align:top${c.nowrap ? ';white-space:nowrap' : ''}">${c.cell(row)}</td>`)}
       </tr>`;
-    const footer = `Sent by iam-key-monitor on ${formatDate(this.ctx.now)}${this.ctx.accountLabel ? ` for account ${this.ctx.accountLabel}` : ''}. Warning from ${days(this.ctx.policy.warnAgeDays)}, rotation required at ${days(this.ctx.policy.expireAgeDays)}.`;
+    return {
+      html: html`<table
+        role="presentation"
+        width="100%"
+        cellspacing="0"
+        cellpadding="0"
+        style="border-collapse:collapse;border:1px solid ${COLORS.border};background:${background}"
+      >
+        <thead>
+          <tr>
+            ${columns.map(th)}
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(tr)}
+        </tbody>
+      </table>`,
+      text: rows.map((row) =>
+        columns
+          .map((c) => c.text(row))
+          .filter((line) => line !== '')
+          .map((line, i) => (i === 0 ? '- ' : '  ') + line)
+          .join('\n'),
+      ),
+    };
+  }
+
+  private compose(subject: string, heading: string, intro: string, blocks: Block[], howTo: string): RenderedMessage {
+    const footer = `Sent by iam-key-monitor on ${formatDate(this.ctx.now)}${this.ctx.accountLabel ? ` for ${this.ctx.accountLabel}` : ''}. Warning from ${days(this.ctx.policy.warnAgeDays)}, rotation required at ${days(this.ctx.policy.expireAgeDays)}.`;
     const howToHtml = howTo ? html`<p style="margin:16px 0 0">${howTo}</p>` : html``;
     const body = html`<!DOCTYPE html>
       <html lang="en">
@@ -208,29 +348,13 @@ export class EmailRenderer {
             width="100%"
             cellspacing="0"
             cellpadding="0"
-            style="max-width:880px;margin:0 auto;background:#ffffff;border:1px solid ${COLORS.border};border-radius:8px"
+            style="max-width:960px;margin:0 auto;background:#ffffff;border:1px solid ${COLORS.border};border-radius:8px"
           >
             <tr>
               <td style="padding:24px">
                 <h1 style="margin:0 0 12px;font-size:20px">${heading}</h1>
                 <p style="margin:0 0 16px;line-height:1.5">${intro}</p>
-                <table
-                  role="presentation"
-                  width="100%"
-                  cellspacing="0"
-                  cellpadding="0"
-                  style="border-collapse:collapse;border:1px solid ${COLORS.border}"
-                >
-                  <thead>
-                    <tr>
-                      ${columns.map(th)}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${rows.map(tr)}
-                  </tbody>
-                </table>
-                ${howToHtml}
+                ${blocks.map((b) => b.html)} ${howToHtml}
                 <p style="margin:24px 0 0;font-size:12px;color:${COLORS.muted}">${footer}</p>
               </td>
             </tr>
@@ -242,7 +366,7 @@ export class EmailRenderer {
       '',
       intro,
       '',
-      ...rows.map((k) => columns.map((c, i) => (i === 0 ? '- ' : '  ') + c.text(k)).join('\n')),
+      ...blocks.flatMap((b) => b.text),
       ...(howTo ? ['', howTo] : []),
       '',
       footer,
@@ -250,6 +374,19 @@ export class EmailRenderer {
     ].join('\n');
     return { subject, html: body.value, text };
   }
+}
+
+/** Keys grouped by account in the order accounts first appear, each group keeping the scan's order (oldest first). */
+export function groupByAccount(
+  keys: readonly ClassifiedKey[],
+): Array<[{ accountId: string; accountName?: string }, ClassifiedKey[]]> {
+  const groups = new Map<string, [{ accountId: string; accountName?: string }, ClassifiedKey[]]>();
+  for (const k of keys) {
+    const group = groups.get(k.accountId) ?? [{ accountId: k.accountId, accountName: k.accountName }, []];
+    group[1].push(k);
+    groups.set(k.accountId, group);
+  }
+  return [...groups.values()];
 }
 
 const HOW_TO =
