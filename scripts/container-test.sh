@@ -117,15 +117,25 @@ found="$(find "$rootfs" \( -name npm-cli.js -o -name npx-cli.js -o -name .npmrc 
 [[ -z "$found" ]] || fail "npm or an npm config is in the image: ${found//$rootfs/}"
 [[ "$(ls "$rootfs/app" | tr '\n' ' ')" == 'dist node_modules package.json ' ]] ||
   fail "/app holds $(ls "$rootfs/app" | tr '\n' ' '), expected dist node_modules package.json"
-# Packages the lockfile marks dev-only must be absent; every installed one must be in the lockfile.
+# Every installed package is one the lockfile lists for production, none it marks dev-only.
 node -e '
-  const { existsSync } = require("node:fs");
+  const { existsSync, readdirSync } = require("node:fs");
   const [root] = process.argv.slice(1);
   const lock = require("./package-lock.json").packages;
-  const dev = Object.keys(lock).filter((p) => p.startsWith("node_modules/") && lock[p].dev);
-  const present = dev.filter((p) => existsSync(`${root}/app/${p}`));
-  if (present.length > 0) { console.error(`dev dependencies in the image: ${present.slice(0, 10).join(", ")}`); process.exit(1); }
-  console.error(`[container] none of the ${dev.length} dev-only packages of the lockfile is in the image`);
+  const installed = [];
+  const walk = (dir) => {
+    if (!existsSync(`${root}/app/${dir}`)) return;
+    for (const name of readdirSync(`${root}/app/${dir}`)) {
+      if (name.startsWith(".")) continue;
+      const names = name.startsWith("@") ? readdirSync(`${root}/app/${dir}/${name}`).map((n) => `${name}/${n}`) : [name];
+      for (const n of names) { installed.push(`${dir}/${n}`); walk(`${dir}/${n}/node_modules`); }
+    }
+  };
+  walk("node_modules");
+  const bad = installed.filter((p) => !lock[p] || lock[p].dev);
+  if (bad.length > 0) { console.error(`dev-only or unlisted packages in the image: ${bad.slice(0, 10).join(", ")}`); process.exit(1); }
+  const dev = Object.keys(lock).filter((p) => lock[p].dev).length;
+  console.error(`[container] ${installed.length} packages in the image, all production ones; none of the ${dev} the lockfile marks dev-only`);
 ' "$rootfs" || fail 'the image holds dev dependencies'
 tests="$(find "$rootfs/app" -path "$rootfs/app/node_modules" -prune -o \( -name '*.spec.*' -o -name '*.e2e-spec.*' -o -name 'testing' -o -name '*.fixture.*' \) -print | head -5)"
 [[ -z "$tests" ]] || fail "test files in the image: ${tests//$rootfs/}"
@@ -133,7 +143,7 @@ tests="$(find "$rootfs/app" -path "$rootfs/app/node_modules" -prune -o \( -name 
 if grep -rlE 'IamEmulator|seedAccount|aws-sdk-client-mock|credential-report\.builder|testIamConfig' "$rootfs/app/dist" >"$work/hits"; then
   fail "test or emulator code bundled in: $(sed "s#$rootfs##" "$work/hits" | head -3 | tr '\n' ' ')"
 fi
-# The build secrets: no file equal to them, no line of the npm config anywhere, nothing in the image history.
+# The build secrets: no file equal to the CA bundle, no credential of the npm config, nothing in the image history.
 if [[ -f "$CA_BUNDLE" ]]; then
   ca_sum="$(sha256sum <"$CA_BUNDLE" | cut -d' ' -f1)"
   ca_size="$(stat -c %s "$CA_BUNDLE")"
