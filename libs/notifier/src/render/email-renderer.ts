@@ -371,7 +371,9 @@ export class EmailRenderer {
       '',
       footer,
       '',
-    ].join('\n');
+    ]
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n');
     return { subject, html: body.value, text };
   }
 }
