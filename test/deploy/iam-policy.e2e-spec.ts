@@ -368,7 +368,6 @@ describe('the multi-account statements of the app policies', () => {
       'organizations:ListAccounts',
       'organizations:ListAccountsForParent',
       'organizations:ListChildren',
-      'organizations:ListRoots',
       'sts:AssumeRole',
       'sts:GetCallerIdentity',
     ]);

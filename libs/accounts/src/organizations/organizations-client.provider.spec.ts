@@ -4,7 +4,6 @@ import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListChildrenCommand,
-  ListRootsCommand,
   OrganizationsClient,
   ParentNotFoundException,
   TooManyRequestsException,
@@ -76,7 +75,6 @@ describe(OrganizationsClientProvider.name, () => {
       .on(ListAccountsForParentCommand)
       .resolvesOnce({ Accounts: [{ Id: '222222222222', Name: 'prod', State: 'ACTIVE' }], NextToken: 't' })
       .resolvesOnce({ Accounts: [{ Id: '333333333333', Name: 'dev', State: 'ACTIVE' }] });
-    organizations.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-ab12', Name: 'Root' }] });
 
     await expect(sut.listChildren('r-ab12', 'ORGANIZATIONAL_UNIT')).resolves.toEqual([
       'ou-ab12-11111111',
@@ -86,7 +84,6 @@ describe(OrganizationsClientProvider.name, () => {
       { id: '222222222222', name: 'prod', state: 'ACTIVE' },
       { id: '333333333333', name: 'dev', state: 'ACTIVE' },
     ]);
-    await expect(sut.listRoots()).resolves.toEqual([{ id: 'r-ab12', name: 'Root' }]);
     expect(organizations.commandCalls(ListChildrenCommand).map((c) => c.args[0].input)).toEqual([
       { ParentId: 'r-ab12', ChildType: 'ORGANIZATIONAL_UNIT', NextToken: undefined },
       { ParentId: 'r-ab12', ChildType: 'ORGANIZATIONAL_UNIT', NextToken: 't' },
@@ -164,10 +161,10 @@ describe(OrganizationsClientProvider.name, () => {
   });
 
   it('creates one client for concurrent first callers and destroys it on shutdown', async () => {
-    organizations.on(ListRootsCommand).resolves({ Roots: [] });
+    organizations.on(ListAccountsCommand).resolves({ Accounts: [] });
     const destroy = jest.spyOn(OrganizationsClient.prototype, 'destroy');
-    await Promise.all([sut.listRoots(), sut.listRoots(), sut.listRoots()]);
-    const clients = new Set(organizations.commandCalls(ListRootsCommand).map((c) => c.thisValue as unknown));
+    await Promise.all([sut.listAccounts(), sut.listAccounts(), sut.listAccounts()]);
+    const clients = new Set(organizations.commandCalls(ListAccountsCommand).map((c) => c.thisValue as unknown));
     expect(clients.size).toBe(1);
     await sut.onModuleDestroy();
     expect(destroy).toHaveBeenCalledTimes(1);

@@ -2,7 +2,6 @@ import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListChildrenCommand,
-  ListRootsCommand,
   OrganizationsClient,
   type Account,
   type OrganizationsClientConfig,
@@ -37,16 +36,6 @@ export class OrganizationsClientProvider implements OnModuleDestroy {
     return this.all('ListAccounts', async (c, NextToken) => {
       const out = await c.send(new ListAccountsCommand({ NextToken }));
       return { items: (out.Accounts ?? []).map(toAccount), nextToken: out.NextToken };
-    });
-  }
-
-  listRoots(): Promise<{ id: string; name?: string }[]> {
-    return this.all('ListRoots', async (c, NextToken) => {
-      const out = await c.send(new ListRootsCommand({ NextToken }));
-      return {
-        items: (out.Roots ?? []).map((r) => ({ id: req(r.Id, 'ListRoots', 'Id'), name: r.Name })),
-        nextToken: out.NextToken,
-      };
     });
   }
 
