@@ -1,17 +1,17 @@
 /**
- * `npm run demo`: the API on a seeded demo account served by the local IAM emulator, so people can see
- * the service work before they give it any AWS credentials.
+ * `npm run demo`: the API on a seeded demo organization (three accounts; `DEMO_ACCOUNTS=1` for one account)
+ * served by the local IAM emulator, so people can see the service work before they give it any AWS credentials.
  */
 import type { Server } from 'node:http';
 import { IamEmulator } from '@app/iam-emulator';
-import { demoEmulatorOptions } from './demo/demo-account';
+import { demoSetup } from './demo/demo-account';
 
 /** Which variable moves each port the demo listens on, for the message when one is taken. */
 const PORT_VARIABLES = ['PORT', 'METRICS_PORT', 'DEMO_EMULATOR_PORT'] as const;
 
 async function main(): Promise<void> {
-  const { users, ...options } = demoEmulatorOptions();
-  const emulator = new IamEmulator(options);
+  const setup = demoSetup();
+  const emulator = new IamEmulator(setup.emulator);
   const iamUrl = await emulator.start(Number(process.env.DEMO_EMULATOR_PORT ?? 0));
 
   // Fake credentials for the emulator only; the SDK signs with them, the emulator does not check them.
@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ENDPOINT_URL_IAM = iamUrl;
   process.env.AWS_ENDPOINT_URL_SESV2 = iamUrl;
+  process.env.AWS_ENDPOINT_URL_STS = iamUrl;
+  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = iamUrl;
+  Object.assign(process.env, setup.accountsEnv);
   process.env.PORT ??= '3000';
   process.env.METRICS_PORT ??= '9464';
   process.env.NODE_ENV ??= 'development';
@@ -36,7 +39,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      `iam-key-monitor demo: ${users} seeded users served by the local IAM emulator at ${iamUrl}`,
+      setup.accounts === 1
+        ? `iam-key-monitor demo: one account of ${setup.users} seeded users served by the local IAM emulator at ${iamUrl}`
+        : `iam-key-monitor demo: an organization of ${setup.accounts} accounts (${setup.users} seeded users each), ` +
+          `scanned through Organizations and AssumeRole of ${setup.accountsEnv.ACCOUNT_ROLE_NAME}, served by the local IAM emulator at ${iamUrl}`,
+      setup.accounts === 1
+        ? '  DEMO_ACCOUNTS=3 npm run demo shows an organization of three accounts.'
+        : '  DEMO_ACCOUNTS=1 npm run demo shows a single account instead.',
       `  Swagger UI:  ${url}/docs`,
       token
         ? '  Bearer tokens from API_TOKENS are required on /v1; the commands below send the first one.'

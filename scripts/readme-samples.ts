@@ -5,14 +5,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startApiOnEmulator } from '../test/support/api-harness';
-import { demoEmulatorOptions } from './demo/demo-account';
+import { demoHarnessOptions } from './demo/demo-account';
 import { format } from 'prettier';
 import { askDemo, costBlock, measureCosts, renderCosts, sampleBlock, type SampleAnswer } from './demo/demo-samples';
 
 async function main(): Promise<void> {
   const readmePath = path.resolve(__dirname, '../README.md');
-  // The demo's defaults, whatever DEMO_* says in this shell: the README describes a plain `npm run demo`.
-  const api = await startApiOnEmulator({ emulator: demoEmulatorOptions({}) });
+  const api = await startApiOnEmulator(demoHarnessOptions());
   let answers;
   try {
     answers = await askDemo(api.url);
@@ -23,9 +22,7 @@ async function main(): Promise<void> {
   if (failed.length > 0) {
     throw new Error(`the demo answered ${failed.map((a) => `${a.sample.id}: ${a.status}`).join(', ')}`);
   }
-  const costs = renderCosts(
-    await measureCosts((env) => startApiOnEmulator({ emulator: demoEmulatorOptions({}), env })),
-  );
+  const costs = renderCosts(await measureCosts((env) => startApiOnEmulator(demoHarnessOptions(env))));
   let readme = await withSamples(readFileSync(readmePath, 'utf8'), answers);
   if (!costBlock.test(readme)) {
     throw new Error('README.md has no <!-- demo-costs --> block');

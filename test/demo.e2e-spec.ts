@@ -83,10 +83,18 @@ async function freed(port: number, withinMs: number): Promise<boolean> {
   return false;
 }
 
+interface Answer {
+  count?: number;
+  statusCode?: number;
+  complete?: boolean;
+  accounts?: Array<{ account_id: string; account_name?: string; status: string }>;
+  old_access_keys?: Array<{ account_id: string }>;
+}
+
 /** Runs a printed command exactly as pasted into a shell. */
-async function paste(command: string): Promise<{ count?: number; statusCode?: number }> {
+async function paste(command: string): Promise<Answer> {
   const { stdout } = await run('bash', ['-c', command], { timeout: 30_000 });
-  return JSON.parse(stdout) as { count?: number; statusCode?: number };
+  return JSON.parse(stdout) as Answer;
 }
 
 describe('npm run demo', () => {
@@ -146,6 +154,55 @@ describe('npm run demo', () => {
     } finally {
       await demo.stop();
     }
+  }, 60_000);
+
+  it('shows an organization of three accounts by default, and says so', async () => {
+    const demo = await startDemo({});
+    try {
+      expect(demo.output).toContain(
+        'iam-key-monitor demo: an organization of 3 accounts (20 seeded users each), scanned through Organizations and AssumeRole of IamKeyMonitorReadOnly',
+      );
+      expect(demo.output).toContain('DEMO_ACCOUNTS=1 npm run demo shows a single account instead.');
+      for (const curl of demo.curls) {
+        const answer = await paste(curl);
+        expect(answer.complete).toBe(true);
+        expect(answer.accounts?.map((a) => [a.account_id, a.account_name, a.status])).toEqual([
+          ['111111111111', 'management', 'ok'],
+          ['200000000001', 'member-001', 'ok'],
+          ['200000000002', 'member-002', 'ok'],
+        ]);
+      }
+    } finally {
+      await demo.stop();
+    }
+  }, 60_000);
+
+  it('with DEMO_ACCOUNTS=1 shows the single account, and says so', async () => {
+    const demo = await startDemo({ DEMO_ACCOUNTS: '1' });
+    try {
+      expect(demo.output).toContain('iam-key-monitor demo: one account of 20 seeded users');
+      for (const curl of demo.curls) {
+        const answer = await paste(curl);
+        expect(answer.accounts?.map((a) => [a.account_id, a.status])).toEqual([['111111111111', 'ok']]);
+        expect(new Set(answer.old_access_keys?.map((k) => k.account_id))).toEqual(
+          new Set(answer.count ? ['111111111111'] : []),
+        );
+      }
+    } finally {
+      await demo.stop();
+    }
+  }, 60_000);
+
+  it('refuses a DEMO_ACCOUNTS beyond its bound, naming the variable', async () => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/demo.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', DEMO_ACCOUNTS: '21' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('DEMO_ACCOUNTS must be an integer from 1 to 20, got "21"');
   }, 60_000);
 
   it('with API_TOKENS set, prints commands that carry the token, and they answer', async () => {

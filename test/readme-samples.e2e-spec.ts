@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { demoEmulatorOptions } from '../scripts/demo/demo-account';
+import { demoHarnessOptions } from '../scripts/demo/demo-account';
 import {
   askDemo,
   costBlock,
@@ -36,7 +36,7 @@ describe('the README samples (npm run readme:samples writes them)', () => {
   let answers: SampleAnswer[];
 
   beforeAll(async () => {
-    const api = await startApiOnEmulator({ emulator: demoEmulatorOptions({}) });
+    const api = await startApiOnEmulator(demoHarnessOptions());
     try {
       answers = await askDemo(api.url);
     } finally {
@@ -53,7 +53,7 @@ describe('the README samples (npm run readme:samples writes them)', () => {
   });
 
   it('state what each request costs at IAM with scan sharing on and off, as measured now', async () => {
-    const rows = await measureCosts((env) => startApiOnEmulator({ emulator: demoEmulatorOptions({}), env }));
+    const rows = await measureCosts((env) => startApiOnEmulator(demoHarnessOptions(env)));
     // Prettier pads the table's columns in the README; the cells are what must agree.
     const cells = (table: string) =>
       table.split('\n').map((line) => line.split('|').map((c) => c.trim().replace(/^-+$/, '-')));

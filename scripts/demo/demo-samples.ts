@@ -6,7 +6,7 @@ export interface SampleAnswer {
   body: unknown;
 }
 
-/** Sends the README's requests to an API on the demo account, as `npm run demo` serves it. */
+/** Sends the README's requests to an API on the demo organization, as `npm run demo` serves it. */
 export async function askDemo(baseUrl: string): Promise<SampleAnswer[]> {
   const answers: SampleAnswer[] = [];
   for (const sample of DEMO_SAMPLES) {
@@ -39,7 +39,7 @@ export interface CostRow {
   calls: [Record<string, number>, Record<string, number>];
 }
 
-/** An API on the demo account with the given environment, and the emulator's per-action request counts. */
+/** An API on the demo organization with the given environment, and the emulator's per-action request counts (all accounts). */
 export type DemoApiStarter = (env: Record<string, string>) => Promise<{
   url: string;
   emulator: { readonly counters: { requests: Record<string, number> }; resetCounters(): void };
@@ -73,7 +73,7 @@ export function renderCosts(rows: CostRow[]): string {
       .map((a) => `${calls[a]} ${a}`)
       .join(' + ') || 'none';
   return [
-    '| one request on the demo account (300 users) | `SCAN_CACHE_TTL_SECONDS=60` (default) | `SCAN_CACHE_TTL_SECONDS=0` |',
+    '| one request on the demo organization (3 accounts × 100 users) | `SCAN_CACHE_TTL_SECONDS=60` (default) | `SCAN_CACHE_TTL_SECONDS=0` |',
     '| --- | --- | --- |',
     ...rows.map((r) => `| ${r.route} \`hours=2160\` | ${cell(r.calls[0])} | ${cell(r.calls[1])} |`),
   ].join('\n');
