@@ -1,20 +1,54 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { EMULATOR_AWS_ENV, IamEmulator, seedAccount } from '@app/iam-emulator';
+import {
+  DEFAULT_MEMBER_ROLE_NAME,
+  EMULATOR_AWS_ENV,
+  IamEmulator,
+  seedAccount,
+  seedOrganization,
+  type EmulatedOrganization,
+  type IamEmulatorOptions,
+} from '@app/iam-emulator';
+import { parse as parseYaml } from 'yaml';
 import { askOldKeys } from '../support/api-client';
 import { ROOT, startApiOnEmulator } from '../support/api-harness';
 import { repoPath } from './deploy-files';
 
-/** Every IAM action the emulator answers; each run denies those outside the app's policy, as AWS would. */
-const EMULATED_IAM_ACTIONS = [
-  'GenerateCredentialReport',
-  'GetAccessKeyLastUsed',
-  'GetCredentialReport',
-  'ListAccessKeys',
-  'ListUserTags',
-  'ListUsers',
+/** Every action the emulator answers, as a policy names it; each run denies those outside the policy, as AWS would. */
+const EMULATED_ACTIONS = [
+  'iam:GenerateCredentialReport',
+  'iam:GetAccessKeyLastUsed',
+  'iam:GetCredentialReport',
+  'iam:ListAccessKeys',
+  'iam:ListUserTags',
+  'iam:ListUsers',
+  'organizations:DescribeOrganization',
+  'organizations:ListAccounts',
+  'organizations:ListAccountsForParent',
+  'organizations:ListChildren',
+  'organizations:ListRoots',
+  'sts:AssumeRole',
 ];
+const SERVICE_OF: Record<string, string> = {
+  AssumeRole: 'sts',
+  GetCallerIdentity: 'sts',
+  DescribeOrganization: 'organizations',
+  ListAccounts: 'organizations',
+  ListAccountsForParent: 'organizations',
+  ListChildren: 'organizations',
+  ListRoots: 'organizations',
+  SendEmail: 'ses',
+};
+/** AWS answers it whatever the policy says, so no policy grants it. */
+const NEEDS_NO_PERMISSION = 'sts:GetCallerIdentity';
 const TOKEN = 'policy-check-token-0123456789abcdef';
+
+/** The runs that together take every path: the own account alone, then the organization listed whole and by OU. */
+const ACCOUNT_MODES: Record<string, string>[] = [
+  {},
+  { ACCOUNTS_SOURCE: 'organizations', ACCOUNT_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME },
+  { ACCOUNTS_SOURCE: 'organizations', ACCOUNT_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME, ORG_INCLUDE_OUS: 'r-0000' },
+];
 
 function policyActions(app: 'api' | 'notifier'): string[] {
   const policy = JSON.parse(readFileSync(repoPath(`deploy/aws/iam-policy-${app}.json`), 'utf8')) as {
@@ -23,75 +57,115 @@ function policyActions(app: 'api' | 'notifier'): string[] {
   return policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
 }
 
-/** The IAM actions an emulator saw, named as a policy names them. */
-function actionsSeen(emulator: IamEmulator): string[] {
-  return Object.keys(emulator.counters.requests)
-    .map((action) => (action === 'SendEmail' ? 'ses:SendEmail' : `iam:${action}`))
-    .sort();
+/** What the member role (deploy/aws/member-role.cfn.yaml) lets the scanner do inside a member account. */
+function memberRoleActions(): string[] {
+  const template = parseYaml(readFileSync(repoPath('deploy/aws/member-role.cfn.yaml'), 'utf8')) as {
+    Resources: Record<
+      string,
+      { Properties: { Policies: { PolicyDocument: { Statement: { Action: string[] }[] } }[] } }
+    >;
+  };
+  return Object.values(template.Resources).flatMap((r) =>
+    r.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => s.Action)),
+  );
 }
 
-function deniedOutside(actions: string[]): string[] {
-  return EMULATED_IAM_ACTIONS.filter((action) => !actions.includes(`iam:${action}`));
+const named = (action: string) => `${SERVICE_OF[action] ?? 'iam'}:${action}`;
+
+/** The actions the scanner's own credentials sent (AssumeRole is counted in the account it enters). */
+function actionsSeen(emulator: IamEmulator, ownAccountId: string): string[] {
+  const own = Object.keys(emulator.countersFor(ownAccountId).requests).map(named);
+  const assumed = emulator.counters.requests.AssumeRole ? ['sts:AssumeRole'] : [];
+  return [...own, ...assumed].filter((action) => action !== NEEDS_NO_PERMISSION);
 }
+
+const deniedOutside = (allowed: string[]) =>
+  new Set(EMULATED_ACTIONS.filter((action) => !allowed.includes(action)).map((action) => action.split(':')[1]));
+
+/** The own account denies what the app's policy does not grant; each member what the member role does not. */
+function emulatorFor(mode: Record<string, string>, allowed: string[], seed: number, users: number): IamEmulatorOptions {
+  const faults = { accessDenied: deniedOutside(allowed) };
+  if (!mode.ACCOUNTS_SOURCE) {
+    return { account: seedAccount({ seed, users }), faults };
+  }
+  const organization: EmulatedOrganization = seedOrganization({
+    seed,
+    accounts: 3,
+    usersPerAccount: users,
+    nestedOus: true,
+  });
+  for (const member of organization.accounts.filter((a) => a.id !== organization.managementAccountId)) {
+    member.faults = { accessDenied: deniedOutside(memberRoleActions()) };
+  }
+  return { organization, faults };
+}
+
+const ownAccountOf = (options: IamEmulatorOptions) => options.organization?.managementAccountId ?? '111111111111';
 
 /**
- * Each policy is checked against what its app really sends: the app runs every path it has against the local
- * emulator, which answers AccessDenied to any IAM action outside that policy. The app must succeed, and the
- * actions it sent must be exactly the policy's.
+ * Each policy is checked against what its app really sends: the app runs every path it has (its own account, then
+ * an organization read whole and by OU) against the local emulator, which answers AccessDenied to any action
+ * outside that policy, and inside member accounts to any outside the member role. The app must succeed, and the
+ * actions its own credentials sent must be exactly the policy's.
  */
 describe('each app works with its own IAM policy and needs all of it', () => {
   it('the API (deploy/aws/iam-policy-api.json): readiness, list-users and credential-report', async () => {
     const allowed = policyActions('api');
-    const h = await startApiOnEmulator({
-      emulator: {
-        account: seedAccount({ seed: 71, users: 20 }),
-        faults: { accessDenied: new Set(deniedOutside(allowed)) },
-      },
-      env: { API_TOKENS: TOKEN, SCAN_CACHE_TTL_SECONDS: '0' },
-    });
-    try {
-      const auth = { authorization: `Bearer ${TOKEN}` };
-      const q = { hours: 0, includeInactive: true };
-      expect((await fetch(`${h.url}/health/ready`)).status).toBe(200);
-      expect((await askOldKeys(h.url, 'list-users', q, auth)).status).toBe(200);
-      expect((await askOldKeys(h.url, 'credential-report', q, auth)).status).toBe(200);
-      expect(h.emulator.counters.totalErrors).toBe(0);
-      expect(actionsSeen(h.emulator)).toEqual(allowed);
-    } finally {
-      await h.close();
-    }
-  });
-
-  it('the notifier (deploy/aws/iam-policy-notifier.json): one run that mails owners and the security team', async () => {
-    const allowed = policyActions('notifier');
-    const emulator = new IamEmulator({
-      account: seedAccount({ seed: 72, users: 40 }),
-      faults: { accessDenied: new Set(deniedOutside(allowed)) },
-    });
-    try {
-      const endpoint = await emulator.start(0, '127.0.0.1');
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/notifier/src/main.ts'], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...EMULATOR_AWS_ENV,
-          AWS_ENDPOINT_URL: endpoint,
-          NODE_ENV: 'production',
-          NOTIFIER_SENDER: 'keys@example.com',
-          NOTIFIER_FALLBACK_RECIPIENTS: 'security@example.com',
-        },
+    const seen = new Set<string>();
+    for (const mode of ACCOUNT_MODES) {
+      const options = emulatorFor(mode, allowed, 71, 20);
+      const h = await startApiOnEmulator({
+        emulator: options,
+        env: { API_TOKENS: TOKEN, SCAN_CACHE_TTL_SECONDS: '0', ...mode },
       });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-
-      expect({ code, output }).toEqual({ code: 0, output: expect.any(String) as string });
-      expect(emulator.counters.totalErrors).toBe(0);
-      expect(emulator.counters.requests.SendEmail).toBeGreaterThan(0);
-      expect(actionsSeen(emulator)).toEqual(allowed);
-    } finally {
-      await emulator.stop();
+      try {
+        const auth = { authorization: `Bearer ${TOKEN}` };
+        const q = { hours: 0, includeInactive: true };
+        expect((await fetch(`${h.url}/health/ready`)).status).toBe(200);
+        expect((await askOldKeys(h.url, 'list-users', q, auth)).status).toBe(200);
+        expect((await askOldKeys(h.url, 'credential-report', q, auth)).status).toBe(200);
+        expect({ mode, errors: h.emulator.counters.errors }).toEqual({ mode, errors: {} });
+        actionsSeen(h.emulator, ownAccountOf(options)).forEach((action) => seen.add(action));
+      } finally {
+        await h.close();
+      }
     }
+    expect([...seen].sort()).toEqual(allowed);
   }, 60_000);
+
+  it('the notifier (deploy/aws/iam-policy-notifier.json): runs that mail owners and the security team', async () => {
+    const allowed = policyActions('notifier');
+    const seen = new Set<string>();
+    for (const mode of ACCOUNT_MODES) {
+      const options = emulatorFor(mode, allowed, 72, 40);
+      const emulator = new IamEmulator(options);
+      try {
+        const endpoint = await emulator.start(0, '127.0.0.1');
+        const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/notifier/src/main.ts'], {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...EMULATOR_AWS_ENV,
+            AWS_ENDPOINT_URL: endpoint,
+            NODE_ENV: 'production',
+            NOTIFIER_SENDER: 'keys@example.com',
+            NOTIFIER_FALLBACK_RECIPIENTS: 'security@example.com',
+            ...mode,
+          },
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+        expect({ mode, code, output }).toEqual({ mode, code: 0, output: expect.any(String) as string });
+        expect({ mode, errors: emulator.counters.errors }).toEqual({ mode, errors: {} });
+        expect(emulator.counters.requests.SendEmail).toBeGreaterThan(0);
+        actionsSeen(emulator, ownAccountOf(options)).forEach((action) => seen.add(action));
+      } finally {
+        await emulator.stop();
+      }
+    }
+    expect([...seen].sort()).toEqual(allowed);
+  }, 120_000);
 });
