@@ -43,6 +43,7 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
       API_TOKENS: TOKEN,
       LOG_LEVEL: 'silent',
       AWS_ENDPOINT_URL_IAM: url,
+      AWS_ENDPOINT_URL_STS: url,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'fake',
       // The ConfigMap's METRICS_PORT is checked against the manifests in manifests.e2e-spec; here any free port.
