@@ -68,9 +68,12 @@ describe('the notifier process logs', () => {
     });
 
     it('as JSON lines with level, time, pid, hostname, context and msg, like the API', async () => {
+      const url = await emulator.start();
       const run = await runNotifierProcess({
         ...EMULATOR_AWS_ENV,
-        AWS_ENDPOINT_URL_IAM: await emulator.start(),
+        AWS_ENDPOINT_URL_IAM: url,
+        // Self mode asks STS which account it is in; nothing may reach the real one.
+        AWS_ENDPOINT_URL_STS: url,
         NOTIFIER_SENDER: 'keys@example.com',
         NOTIFIER_FALLBACK_RECIPIENTS: 'security@example.com',
         NOTIFIER_DRY_RUN_DIR: dir,
@@ -85,6 +88,12 @@ describe('the notifier process logs', () => {
         expect(typeof line.context).toBe('string');
       }
       expect((await readdir(dir)).length).toBeGreaterThan(0);
+      expect(lines.find((l) => l.msg === 'The notifier run finished')).toMatchObject({
+        accountsOk: 1,
+        accountsFailed: 0,
+        accountsSkipped: 0,
+        exitCode: 0,
+      });
     });
   });
 });
