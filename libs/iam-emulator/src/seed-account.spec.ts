@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { IamAccount } from './iam-account.model';
-import { seedAccount } from './seed-account';
+import { LAST_USE_CASES, seedAccount } from './seed-account';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const MINUTE_MS = 60_000;
-const YEAR_MS = 365 * 24 * 60 * MINUTE_MS;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+const YEAR_MS = 365 * DAY_MS;
 
 function snapshot(account: IamAccount) {
   return { root: account.root, users: account.listUsers() };
@@ -83,6 +85,91 @@ describe(seedAccount.name, () => {
       expect(emails.length).toBeGreaterThan(200);
       expect(valid.length).toBeGreaterThan(emails.length * 0.8);
       expect(valid.length).toBeLessThan(emails.length);
+    });
+  });
+
+  describe('last use', () => {
+    let sut: IamAccount;
+
+    beforeEach(() => {
+      sut = seedAccount({ seed: 42, users: 500, now: NOW });
+    });
+
+    const sinceUse = (date: Date) => NOW.getTime() - date.getTime();
+
+    it('never and today in both slots, months ago where keys are that old, always within the key’s life', () => {
+      const bySlot = [0, 1].map((slot) =>
+        sut
+          .listUsers()
+          .map((u) => u.accessKeys[slot])
+          .filter((k) => k !== undefined),
+      );
+      for (const keys of bySlot) {
+        expect(keys.some((k) => k.lastUsed === undefined)).toBe(true);
+        expect(keys.some((k) => k.lastUsed && sinceUse(k.lastUsed.date) < DAY_MS)).toBe(true);
+        for (const { lastUsed, createDate } of keys) {
+          if (lastUsed) {
+            expect(lastUsed.date.getTime()).toBeGreaterThanOrEqual(createDate.getTime());
+            expect(lastUsed.date.getTime()).toBeLessThanOrEqual(NOW.getTime());
+            expect(lastUsed.date.getTime() % 1000).toBe(0);
+            expect(lastUsed.serviceName).toMatch(/^[a-z0-9]+$/);
+            expect(lastUsed.region).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+          }
+        }
+      }
+      expect(bySlot[0].filter((k) => k.lastUsed && sinceUse(k.lastUsed.date) >= 60 * DAY_MS).length).toBeGreaterThan(5);
+    });
+
+    it('leaves the key beside an Inactive one unused for months when it is old enough and was ever used', () => {
+      const forgotten = Array.from({ length: 20 }, (_, seed) => seedAccount({ seed, users: 300, now: NOW }))
+        .flatMap((account) => account.listUsers())
+        .filter((u) => u.accessKeys.length === 2 && u.accessKeys.filter((k) => k.status === 'Inactive').length === 1)
+        .map((u) => u.accessKeys.find((k) => k.status === 'Active')!)
+        .filter((k) => k.lastUsed && NOW.getTime() - k.createDate.getTime() > 60 * DAY_MS);
+      expect(forgotten.length).toBeGreaterThan(3);
+      expect(forgotten.filter((k) => sinceUse(k.lastUsed!.date) < 60 * DAY_MS)).toEqual([]);
+    });
+
+    it('keeps every seeded user, key id, status and date what they were before last use had a mix', () => {
+      const digest = createHash('sha256')
+        .update(
+          JSON.stringify(
+            seedAccount({ seed: 42, users: 300, now: NOW, rootAccessKeys: 1 })
+              .listUsers()
+              .map((u) => [
+                u.userName,
+                u.createDate,
+                u.tags,
+                u.accessKeys.map((k) => [k.accessKeyId, k.status, k.createDate]),
+              ]),
+          ),
+        )
+        .digest('hex');
+      expect(digest).toBe('bd52fd056ac6d39c8f584e05fae4a9a86a5053550b685040d78493ccf8c04419');
+    });
+
+    it('adds one user per last-use case when asked, dated from now', () => {
+      const plain = seedAccount({ seed: 42, users: 20, now: NOW });
+      const withCases = seedAccount({ seed: 42, users: 20, now: NOW, lastUseCases: true });
+      const names = Object.keys(LAST_USE_CASES);
+
+      expect(withCases.userCount).toBe(20 + names.length);
+      expect(withCases.listUsers().filter((u) => !names.includes(u.userName))).toEqual(plain.listUsers());
+      expect(
+        withCases.getUser('lastuse-inactive-then-unused')!.accessKeys.map((k) => [k.status, k.createDate, k.lastUsed]),
+      ).toEqual([
+        [
+          'Inactive',
+          new Date(NOW.getTime() - 85 * DAY_MS),
+          { date: new Date(NOW.getTime() - 84 * DAY_MS), serviceName: 'ec2', region: 'eu-central-1' },
+        ],
+        [
+          'Active',
+          new Date(NOW.getTime() - 70 * DAY_MS),
+          { date: new Date(NOW.getTime() - 60 * DAY_MS), serviceName: 'dynamodb', region: 'ap-southeast-2' },
+        ],
+      ]);
+      expect(withCases.getUser('lastuse-never-in-grace')!.accessKeys[0].lastUsed).toBeUndefined();
     });
   });
 

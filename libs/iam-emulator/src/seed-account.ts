@@ -39,6 +39,82 @@ export interface SeedAccountOptions {
   emailTagFraction?: number;
   /** Keys of the root user (true means one); they show only in the credential report's root row. Default 0. */
   rootAccessKeys?: boolean | 0 | 1 | 2;
+  /**
+   * Adds LAST_USE_CASES after the seeded users: one user per last-use case the findings must get right, with
+   * dates relative to `now` and every key younger than 90 days. Default false, so user counts stay as asked.
+   */
+  lastUseCases?: boolean;
+}
+
+interface LastUseCaseKey {
+  status: 'Active' | 'Inactive';
+  ageDays: number;
+  /** Days since last use; null when never used. */
+  usedDaysAgo: number | null;
+  serviceName?: string;
+  region?: string;
+}
+
+/** The cases, by user name; each key's findings under the default thresholds (45 days unused and grace). */
+export const LAST_USE_CASES: Readonly<Record<string, readonly LastUseCaseKey[]>> = {
+  // never_used
+  'lastuse-never-past-grace': [{ status: 'Active', ageDays: 50, usedDaysAgo: null }],
+  // nothing: a key made last week for a deploy
+  'lastuse-never-in-grace': [{ status: 'Active', ageDays: 7, usedDaysAgo: null }],
+  // never_used, exactly at the end of its grace
+  'lastuse-never-at-grace': [{ status: 'Active', ageDays: 45, usedDaysAgo: null }],
+  // unused, exactly 45 days after its last use
+  'lastuse-unused-at-limit': [
+    { status: 'Active', ageDays: 60, usedDaysAgo: 45, serviceName: 'iam', region: 'us-east-1' },
+  ],
+  // two_active on both, used today in both slots
+  'lastuse-today-both': [
+    { status: 'Active', ageDays: 80, usedDaysAgo: 0, serviceName: 's3', region: 'eu-west-1' },
+    { status: 'Active', ageDays: 20, usedDaysAgo: 0, serviceName: 'sts', region: 'us-west-2' },
+  ],
+  // key 2 unused beside an Inactive key 1 (a slot-by-slot check answers "ok")
+  'lastuse-inactive-then-unused': [
+    { status: 'Inactive', ageDays: 85, usedDaysAgo: 84, serviceName: 'ec2', region: 'eu-central-1' },
+    { status: 'Active', ageDays: 70, usedDaysAgo: 60, serviceName: 'dynamodb', region: 'ap-southeast-2' },
+  ],
+  // key 2 never used beside an Inactive key 1
+  'lastuse-inactive-then-never': [
+    { status: 'Inactive', ageDays: 85, usedDaysAgo: 80, serviceName: 'lambda', region: 'us-east-1' },
+    { status: 'Active', ageDays: 50, usedDaysAgo: null },
+  ],
+  // key 1 unused, key 2 Inactive and used today
+  'lastuse-unused-then-inactive': [
+    { status: 'Active', ageDays: 88, usedDaysAgo: 50, serviceName: 'sqs', region: 'us-west-2' },
+    { status: 'Inactive', ageDays: 10, usedDaysAgo: 0, serviceName: 's3', region: 'us-east-1' },
+  ],
+  // both used months ago: unused and two_active on both
+  'lastuse-months-both': [
+    { status: 'Active', ageDays: 89, usedDaysAgo: 75, serviceName: 'iam', region: 'us-east-1' },
+    { status: 'Active', ageDays: 80, usedDaysAgo: 46, serviceName: 'ec2', region: 'eu-west-1' },
+  ],
+};
+
+function addLastUseCases(account: IamAccount, nowMs: number): void {
+  for (const [userName, keys] of Object.entries(LAST_USE_CASES)) {
+    const oldest = Math.max(...keys.map((k) => k.ageDays));
+    account.addUser({
+      userName,
+      path: '/service/',
+      createDate: new Date(nowMs - (oldest + 1) * DAY_MS),
+      accessKeys: keys.map((k) => ({
+        status: k.status,
+        createDate: new Date(nowMs - k.ageDays * DAY_MS),
+        lastUsed:
+          k.usedDaysAgo === null
+            ? undefined
+            : {
+                date: new Date(nowMs - k.usedDaysAgo * DAY_MS),
+                serviceName: k.serviceName ?? 'iam',
+                region: k.region ?? 'us-east-1',
+              },
+      })),
+    });
+  }
 }
 
 function wholeSecond(ms: number): Date {
@@ -51,15 +127,51 @@ function personName(random: SeededRandom, taken: Set<string>, index: number): st
   return taken.has(name.toLowerCase()) ? `${name}.${index}` : name;
 }
 
+const MONTHS_AGO_MS = 60 * DAY_MS;
+
+/**
+ * Last use as IAM records it, in the mix findings need: a quarter never used; of the rest about a third used
+ * within the last day, and for keys older than 60 days two in five used months ago (60 to 400 days, as far as the
+ * key's age allows); the others anywhere in the key's life. As many draws as a uniform last use would take, so the
+ * statuses, dates and ids of every seeded account stay what they were.
+ */
 function lastUsed(random: SeededRandom, createdMs: number, nowMs: number): AccessKeyLastUsed | undefined {
   if (random.chance(0.25)) {
     return undefined;
   }
+  const f = random.float();
+  const lifeMs = nowMs - createdMs;
+  const old = lifeMs > MONTHS_AGO_MS;
+  let sinceMs: number;
+  if (f < (old ? 0.3 : 0.35)) {
+    sinceMs = (f / 0.35) * Math.min(DAY_MS, lifeMs);
+  } else if (old && f < 0.7) {
+    sinceMs = MONTHS_AGO_MS + ((f - 0.3) / 0.4) * (Math.min(400 * DAY_MS, lifeMs) - MONTHS_AGO_MS);
+  } else {
+    sinceMs = (1 - f) * lifeMs;
+  }
   return {
-    date: wholeSecond(createdMs + random.float() * (nowMs - createdMs)),
+    date: wholeSecond(Math.max(createdMs, nowMs - sinceMs)),
     serviceName: random.pick(SERVICES),
     region: random.pick(REGIONS),
   };
+}
+
+/**
+ * A user who deactivated one key usually forgot the other: its last use moves back to months ago (never-used
+ * keys stay so). This is the pair a slot-by-slot check answers "ok" for. No draw, so nothing else moves.
+ */
+function forgetBesideInactive(keys: NewAccessKey[], nowMs: number): void {
+  const active = keys.filter((k) => k.status === 'Active');
+  if (keys.length !== 2 || active.length !== 1) {
+    return;
+  }
+  const [key] = active;
+  const createdMs = key.createDate?.getTime() ?? nowMs;
+  if (key.lastUsed && nowMs - createdMs > MONTHS_AGO_MS) {
+    const latest = Math.min(key.lastUsed.date.getTime(), nowMs - MONTHS_AGO_MS);
+    key.lastUsed = { ...key.lastUsed, date: wholeSecond(Math.max(createdMs, latest)) };
+  }
 }
 
 /**
@@ -120,6 +232,7 @@ export function seedAccount(options: SeedAccountOptions): IamAccount {
         lastUsed: lastUsed(random, createdMs, nowMs),
       });
     }
+    forgetBesideInactive(accessKeys, nowMs);
 
     const hasPassword = isPerson || random.chance(0.1);
     const passwordUsed = random.chance(0.7);
@@ -137,6 +250,9 @@ export function seedAccount(options: SeedAccountOptions): IamAccount {
         : undefined,
       mfaActive: hasPassword && random.chance(0.6),
     });
+  }
+  if (options.lastUseCases) {
+    addLastUseCases(account, nowMs);
   }
   return account;
 }
