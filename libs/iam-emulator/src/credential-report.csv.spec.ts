@@ -1,6 +1,7 @@
 import { buildCredentialReportCsv, CREDENTIAL_REPORT_COLUMNS, formatReportDate } from './credential-report.csv';
 import { parseCsv } from './csv.testing';
 import { IamAccount } from './iam-account.model';
+import { seedAccount } from './seed-account';
 
 const d = (iso: string) => new Date(iso);
 
@@ -102,6 +103,32 @@ describe(buildCredentialReportCsv.name, () => {
       access_key_2_active: 'false',
       access_key_2_last_rotated: 'N/A',
     });
+  });
+
+  it('carries each slot’s own last use, N/A for a key never used beside a used one', () => {
+    const now = new Date('2026-06-15T12:00:00Z');
+    const seeded = seedAccount({ seed: 1, users: 0, now, lastUseCases: true });
+    const [header, ...body] = parseCsv(buildCredentialReportCsv(seeded));
+    const byUser = new Map(body.map((row) => [row[0], Object.fromEntries(header.map((c, i) => [c, row[i]]))]));
+    const lastUse = (user: string) =>
+      [1, 2].map((slot) =>
+        ['active', 'last_used_date', 'last_used_region', 'last_used_service'].map(
+          (column) => byUser.get(user)?.[`access_key_${slot}_${column}`],
+        ),
+      );
+
+    expect(lastUse('lastuse-inactive-then-never')).toEqual([
+      ['false', '2026-03-27T12:00:00+00:00', 'us-east-1', 'lambda'],
+      ['true', 'N/A', 'N/A', 'N/A'],
+    ]);
+    expect(lastUse('lastuse-today-both')).toEqual([
+      ['true', '2026-06-15T12:00:00+00:00', 'eu-west-1', 's3'],
+      ['true', '2026-06-15T12:00:00+00:00', 'us-west-2', 'sts'],
+    ]);
+    expect(lastUse('lastuse-never-in-grace')).toEqual([
+      ['true', 'N/A', 'N/A', 'N/A'],
+      ['false', 'N/A', 'N/A', 'N/A'],
+    ]);
   });
 
   it('formats dates without milliseconds and with an explicit UTC offset', () => {

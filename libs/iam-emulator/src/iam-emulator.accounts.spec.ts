@@ -1,5 +1,6 @@
 import {
   GenerateCredentialReportCommand,
+  GetAccessKeyLastUsedCommand,
   GetCredentialReportCommand,
   IAMClient,
   ListUsersCommand,
@@ -156,6 +157,28 @@ describe(`${IamEmulator.name} accounts and STS`, () => {
       expect(users.Users?.every((user) => user.Arn?.startsWith(`arn:aws:iam::${MEMBER_B}:user/`))).toBe(true);
       expect(Buffer.from(report.Content ?? new Uint8Array()).toString()).toContain(`arn:aws:iam::${MEMBER_B}:root`);
       expect(managementReport.name).toBe('CredentialReportNotPresentException');
+    });
+
+    it("answers GetAccessKeyLastUsed from the signing account's own keys, counted there", async () => {
+      const memberKey = sut.iamAccount(MEMBER_A).addAccessKey(sut.iamAccount(MEMBER_A).listUsers()[0].userName, {
+        lastUsed: { date: new Date('2026-02-01T10:00:00Z'), serviceName: 'sqs', region: 'eu-west-1' },
+      });
+      const member = iam(await assume(MEMBER_A));
+
+      const used = await member.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: memberKey.accessKeyId }));
+      const elsewhere = await errorOf(
+        iam().send(new GetAccessKeyLastUsedCommand({ AccessKeyId: memberKey.accessKeyId })),
+      );
+
+      expect(used.AccessKeyLastUsed).toEqual({
+        LastUsedDate: new Date('2026-02-01T10:00:00Z'),
+        ServiceName: 'sqs',
+        Region: 'eu-west-1',
+      });
+      expect(elsewhere).toMatchObject({ name: 'NoSuchEntityException', Code: 'NoSuchEntity' });
+      expect(sut.countersFor(MEMBER_A).requests.GetAccessKeyLastUsed).toBe(1);
+      expect(sut.countersFor(MANAGEMENT).requests.GetAccessKeyLastUsed).toBe(1);
+      expect(sut.countersFor(MANAGEMENT).errors).toEqual({ NoSuchEntity: 1 });
     });
 
     it('works through the SDK temporary-credentials provider, refreshing only when near expiry', async () => {

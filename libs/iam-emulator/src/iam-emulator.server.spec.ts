@@ -188,6 +188,34 @@ describe(IamEmulator.name, () => {
       expect(noUser.name).toBe('NoSuchEntityException');
     });
 
+    it('answers GetAccessKeyLastUsed as IAM: N/A when never used, NoSuchEntity for a key it does not hold, counted', async () => {
+      const twoKeys = sut.account.listUsers().find((u) => u.accessKeys.length === 2)!;
+      const client = iam();
+
+      const answers = await Promise.all(
+        twoKeys.accessKeys.map((k) => client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.accessKeyId }))),
+      );
+      const unknown = await errorOf(
+        client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: 'AKIANOSUCHKEYNOSUCHK' })),
+      );
+      const missing = await errorOf(client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: undefined })));
+
+      expect(answers.map((a) => [a.UserName, a.AccessKeyLastUsed])).toEqual(
+        twoKeys.accessKeys.map((k) => [
+          twoKeys.userName,
+          k.lastUsed
+            ? { LastUsedDate: k.lastUsed.date, ServiceName: k.lastUsed.serviceName, Region: k.lastUsed.region }
+            : { ServiceName: 'N/A', Region: 'N/A' },
+        ]),
+      );
+      expect(unknown).toMatchObject({ name: 'NoSuchEntityException', Code: 'NoSuchEntity' });
+      expect(unknown.$metadata.httpStatusCode).toBe(404);
+      expect(unknown.message).toBe('The Access Key with id AKIANOSUCHKEYNOSUCHK cannot be found.');
+      expect(missing.name).toBe('ValidationError');
+      expect(sut.counters.requests.GetAccessKeyLastUsed).toBe(4);
+      expect(sut.counters.errors).toEqual({ NoSuchEntity: 1, ValidationError: 1 });
+    });
+
     it('lets a user vanish between ListUsers and ListAccessKeys', async () => {
       const victim = sut.account.listUsers()[0].userName;
       sut.faults.vanishingUsers.add(victim);
