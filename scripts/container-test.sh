@@ -182,7 +182,7 @@ log "emulator at $emulator_url"
 # The ConfigMap as the pods get it; on top, the test's own ports (host network), endpoints and fake credentials.
 env_file() { # workload
   local overrides=(
-    "AWS_ENDPOINT_URL_IAM=$emulator_url" "AWS_ENDPOINT_URL_SESV2=$emulator_url"
+    "AWS_ENDPOINT_URL=$emulator_url" "AWS_ENDPOINT_URL_IAM=$emulator_url" "AWS_ENDPOINT_URL_SESV2=$emulator_url"
     AWS_ACCESS_KEY_ID=AKIDCONTAINERTEST AWS_SECRET_ACCESS_KEY=container-test AWS_EC2_METADATA_DISABLED=true
     "API_TOKENS=$TOKEN" HOST=127.0.0.1
   )
