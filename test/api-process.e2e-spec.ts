@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { IamEmulator, seedAccount } from '@app/iam-emulator';
+import { DEFAULT_ACCOUNT_ID, IamEmulator, seedAccount } from '@app/iam-emulator';
 import { askOldKeys, keyRows, LIST_USERS_PATH, type KeyQuery } from './support/api-client';
 import { killSpawned, spawnApi, type SpawnedApi } from './support/api-harness';
 import { expectedRows, usersOlderThan, wholeSecondNow } from './support/expected-keys';
@@ -62,7 +62,10 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
     const sent = await askOldKeys(api.url, 'list-users', q, { ...auth, 'x-request-id': 'e2e-log-0001' });
     expect(keyRows(sent.body)).toEqual(expectedRows(account, q, seededAt));
     ids.sent = sent.headers.get('x-request-id') ?? '';
-    listUsersCalls = { ...emulator.counters.requests };
+    // STS is asked for the own account once per process (the scan names its account); the rest is the scan's.
+    const { GetCallerIdentity: identityCalls, ...iamCalls } = emulator.counters.requests;
+    expect(identityCalls).toBe(1);
+    listUsersCalls = iamCalls;
 
     const minted = await askOldKeys(api.url, 'credential-report', q, auth);
     expect(minted.status).toBe(200);
@@ -121,8 +124,9 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
     expect(ids.minted).toMatch(UUID);
     expect(ids.replaced).toMatch(UUID);
     expect(ids.replaced).not.toBe(ids.minted);
-    expect(ofRequest(ids.minted).map((l) => l.msg)).toEqual(['scan finished', 'request completed']);
-    expect(ofRequest(ids.replaced).map((l) => l.msg)).toEqual(['scan finished', 'request completed']);
+    const perRequest = ['scan finished', 'accounts scan finished', 'request completed'];
+    expect(ofRequest(ids.minted).map((l) => l.msg)).toEqual(perRequest);
+    expect(ofRequest(ids.replaced).map((l) => l.msg)).toEqual(perRequest);
     expect(api?.output()).not.toContain('<script>');
   });
 
@@ -141,11 +145,22 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
     expect(ofRequest(ids.denied)).toEqual([
       expect.objectContaining({
         level: LOG_LEVELS.warn,
+        context: 'OrganizationScanService',
+        msg: 'accounts scan finished',
+        scan: expect.objectContaining({
+          accounts: 1,
+          accountsFailed: 1,
+          failed: [{ accountId: DEFAULT_ACCOUNT_ID, code: 'IAM_ACCESS_DENIED' }],
+        }) as unknown,
+      }),
+      expect.objectContaining({
+        level: LOG_LEVELS.warn,
         context: 'ApiExceptionFilter',
         msg: "IAM failure: IAM denied ListAccessKeys to the service's credentials",
         code: 'IAM_ACCESS_DENIED',
         action: 'ListAccessKeys',
         awsError: 'AccessDenied',
+        account: DEFAULT_ACCOUNT_ID,
         status: 502,
       }),
       expect.objectContaining({
@@ -170,6 +185,7 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
       context: 'OldKeysService',
       scan: {
         strategy: 'list-users',
+        accountId: DEFAULT_ACCOUNT_ID,
         hours: 720,
         includeInactive: false,
         usersSeen: account.userCount,
@@ -184,6 +200,19 @@ describe('JSON logs of the API process (LOG_LEVEL=info, API_TOKENS set)', () => 
       },
     });
     expect(listUsersCalls).toEqual({ ListUsers: 1, ListAccessKeys: old.length });
+    expect(ofRequest(ids.sent).find((l) => l.msg === 'accounts scan finished')).toMatchObject({
+      level: LOG_LEVELS.info,
+      context: 'OrganizationScanService',
+      scan: {
+        strategy: 'list-users',
+        accounts: 1,
+        accountsOk: 1,
+        accountsFailed: 0,
+        accountsSkipped: 0,
+        keysFound: expectedRows(account, q, seededAt).length,
+        rootKeysFound: 0,
+      },
+    });
     expect(
       lines.filter((l) => l.msg === 'scan finished').map((l) => (l.scan as { strategy: string }).strategy),
     ).toEqual(['list-users', 'credential-report', 'list-users']);
@@ -225,7 +254,11 @@ describe('graceful shutdown of the API process', () => {
       const { status, body } = await inFlight;
       expect(status).toBe(200);
       expect(keyRows(body)).toEqual(expectedRows(account, q, seededAt));
-      expect(emulator.counters.requests).toEqual({ ListUsers: 1, ListAccessKeys: account.userCount });
+      expect(emulator.counters.requests).toEqual({
+        GetCallerIdentity: 1,
+        ListUsers: 1,
+        ListAccessKeys: account.userCount,
+      });
       expect(await api.exited).toBe(0);
 
       const lines = parseLogLines(api.stdout());

@@ -1,4 +1,4 @@
-import { seedAccount } from '@app/iam-emulator';
+import { DEFAULT_ACCOUNT_ID, seedAccount } from '@app/iam-emulator';
 import { askOldKeys, keyRows, LIST_USERS_PATH, requestJson, type KeyQuery } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { expectedRows, wholeSecondNow } from './support/expected-keys';
@@ -119,17 +119,31 @@ describe('Prometheus metrics', () => {
     // Every IAM attempt the emulator answered, by action, and no failures.
     const { requests } = h.emulator.counters;
     for (const action of ['ListUsers', 'ListAccessKeys', 'GenerateCredentialReport', 'GetCredentialReport']) {
-      expect(seriesValue(m, 'iam_calls_total', { action, outcome: 'ok' })).toBe(requests[action]);
+      expect(seriesValue(m, 'iam_calls_total', { action, outcome: 'ok', account_id: DEFAULT_ACCOUNT_ID })).toBe(
+        requests[action],
+      );
     }
     expect(seriesSum(m, 'iam_calls_total')).toBe(h.emulator.counters.totalIamRequests);
 
-    expect(seriesValue(m, 'scan_duration_seconds_count', { strategy: 'list-users', outcome: 'ok' })).toBe(2);
-    expect(seriesValue(m, 'scan_duration_seconds_count', { strategy: 'credential-report', outcome: 'ok' })).toBe(1);
+    expect(
+      seriesValue(m, 'scan_duration_seconds_count', {
+        strategy: 'list-users',
+        outcome: 'ok',
+        account_id: DEFAULT_ACCOUNT_ID,
+      }),
+    ).toBe(2);
+    expect(
+      seriesValue(m, 'scan_duration_seconds_count', {
+        strategy: 'credential-report',
+        outcome: 'ok',
+        account_id: DEFAULT_ACCOUNT_ID,
+      }),
+    ).toBe(1);
     expect(seriesValue(m, 'scans_in_flight', { strategy: 'list-users' })).toBe(0);
     // Nothing throttled: the pace is still unlimited, and the one (cold) report scan took no id from the cache.
-    expect(seriesValue(m, 'iam_rate_governor_paced')).toBe(0);
-    expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(0);
-    expect(seriesValue(m, 'iam_rate_governor_decreases')).toBe(0);
+    expect(seriesValue(m, 'iam_rate_governor_paced', { account_id: DEFAULT_ACCOUNT_ID })).toBe(0);
+    expect(seriesValue(m, 'iam_rate_governor_calls_per_second', { account_id: DEFAULT_ACCOUNT_ID })).toBe(0);
+    expect(seriesValue(m, 'iam_rate_governor_decreases', { account_id: DEFAULT_ACCOUNT_ID })).toBe(0);
     expect(seriesValue(m, 'credential_report_key_ids_from_cache_total')).toBe(0);
 
     // The last list-users scan's keys, by age band and status, add up to its answer.
@@ -146,7 +160,9 @@ describe('Prometheus metrics', () => {
         const inBand = body.old_access_keys.filter(
           (k) => k.status === status && k.age_hours >= lower && k.age_hours < below,
         );
-        expect(seriesValue(m, 'old_access_keys', { strategy: 'list-users', band, status })).toBe(inBand.length);
+        expect(
+          seriesValue(m, 'old_access_keys', { strategy: 'list-users', band, status, account_id: DEFAULT_ACCOUNT_ID }),
+        ).toBe(inBand.length);
         lower = below;
       }
     }

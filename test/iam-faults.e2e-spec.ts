@@ -1,4 +1,4 @@
-import { expectedRootKeys, seedAccount, type IamEmulatorOptions } from '@app/iam-emulator';
+import { DEFAULT_ACCOUNT_ID, expectedRootKeys, seedAccount, type IamEmulatorOptions } from '@app/iam-emulator';
 import { askOldKeys, keyRows, type ErrorBody, type KeyQuery, type Route } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { candidateUsers, expectedRows, usersOlderThan, wholeSecondNow } from './support/expected-keys';
@@ -52,6 +52,7 @@ describe('IAM faults and costs, exact per-request scans', () => {
     expect(roots).toHaveLength(2);
     expect(body.root_access_keys).toEqual(
       roots.map((k) => ({
+        account_id: DEFAULT_ACCOUNT_ID,
         slot: k.slot,
         active: k.active,
         last_rotated: k.lastRotated.toISOString(),
@@ -77,6 +78,16 @@ describe('IAM faults and costs, exact per-request scans', () => {
           code: 'IAM_ACCESS_DENIED',
           message: "IAM denied ListAccessKeys to the service's credentials",
           action: 'ListAccessKeys',
+          // The one account scanned answers with its own error; the accounts list says which one it was.
+          accounts: [
+            {
+              account_id: DEFAULT_ACCOUNT_ID,
+              status: 'failed',
+              code: 'IAM_ACCESS_DENIED',
+              message: "IAM denied ListAccessKeys to the service's credentials",
+              action: 'ListAccessKeys',
+            },
+          ],
         });
         // Only the calls already started when the first denial came back (at most IAM_CONCURRENCY), no more;
         // how many had started depends on how fast the first sockets connected.
@@ -104,6 +115,14 @@ describe('IAM faults and costs, exact per-request scans', () => {
         message: expect.stringMatching(/^The credential report was not ready after 0 s/) as string,
         action: 'GetCredentialReport',
         retry_after_seconds: 5,
+        accounts: [
+          expect.objectContaining({
+            account_id: DEFAULT_ACCOUNT_ID,
+            status: 'failed',
+            code: 'IAM_REPORT_NOT_READY',
+            retry_after_seconds: 5,
+          }),
+        ],
       });
       // It only polled GenerateCredentialReport (how often depends on the clock); nothing was read or resolved.
       expect(h.emulator.counters.requests.GenerateCredentialReport).toBeGreaterThan(1);
@@ -224,12 +243,20 @@ describe('IAM rate limit (the emulator throttles a good share of calls)', () => 
       expect(errors).toEqual({ Throttling: (throttled.ListUsers ?? 0) + throttled.ListAccessKeys });
 
       const metrics = await scrapeMetrics(h.metricsUrl);
-      expect(seriesValue(metrics, 'iam_calls_total', { action: 'ListAccessKeys', outcome: 'throttled' })).toBe(
-        throttled.ListAccessKeys,
-      );
-      expect(seriesValue(metrics, 'iam_calls_total', { action: 'ListAccessKeys', outcome: 'ok' })).toBe(
-        account.userCount,
-      );
+      expect(
+        seriesValue(metrics, 'iam_calls_total', {
+          action: 'ListAccessKeys',
+          outcome: 'throttled',
+          account_id: DEFAULT_ACCOUNT_ID,
+        }),
+      ).toBe(throttled.ListAccessKeys);
+      expect(
+        seriesValue(metrics, 'iam_calls_total', {
+          action: 'ListAccessKeys',
+          outcome: 'ok',
+          account_id: DEFAULT_ACCOUNT_ID,
+        }),
+      ).toBe(account.userCount);
     },
     SLOW,
   );

@@ -1,4 +1,4 @@
-import { IamEmulator, seedAccount } from '@app/iam-emulator';
+import { DEFAULT_ACCOUNT_ID, IamEmulator, seedAccount } from '@app/iam-emulator';
 import { askOldKeys, keyRows, requestJson, type ErrorBody, type KeyQuery } from './support/api-client';
 import { killSpawned, spawnApi, startApiOnEmulator, type ApiHarness, type SpawnedApi } from './support/api-harness';
 import { expectedRows, wholeSecondNow } from './support/expected-keys';
@@ -12,12 +12,14 @@ async function timed<T>(request: () => Promise<T>): Promise<{ res: T; elapsedMs:
   return { res, elapsedMs: performance.now() - started };
 }
 
+/** The own account's timeout, as the one account scanned: its error, and the accounts list naming it. */
 const gatewayTimeout = (message: string, action: string): ErrorBody => ({
   statusCode: 504,
   error: 'Gateway Timeout',
   code: 'IAM_TIMEOUT',
   message,
   action,
+  accounts: [{ account_id: DEFAULT_ACCOUNT_ID, status: 'failed', code: 'IAM_TIMEOUT', message, action }],
 });
 
 describe('IAM slower than IAM_REQUEST_TIMEOUT_MS (2,500 ms per call against a 1,000 ms timeout)', () => {

@@ -98,7 +98,17 @@ describe('the OpenAPI document at /docs-json', () => {
     const includeInactive = params.find((p) => p.name === 'include_inactive');
     expect(includeInactive).toMatchObject({ in: 'query', required: false });
     expect(includeInactive?.schema).toMatchObject({ type: 'boolean', default: false });
-    expect(params.map((p) => p.name).sort()).toEqual(['hours', 'include_inactive']);
+    expect(params.map((p) => p.name).sort()).toEqual(['account_id', 'allow_partial', 'hours', 'include_inactive']);
+    expect(params.find((p) => p.name === 'allow_partial')).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { type: 'boolean', default: false },
+    });
+    expect(params.find((p) => p.name === 'account_id')).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { type: 'array', items: { type: 'string' } },
+    });
   });
 
   it('documents the POST body: hours required, include_inactive a JSON boolean', () => {
@@ -110,6 +120,8 @@ describe('the OpenAPI document at /docs-json', () => {
     expect(schema.required).toEqual(['hours']);
     expect(schema.properties?.hours).toMatchObject({ type: 'integer', minimum: 0, maximum: MAX_HOURS });
     expect(schema.properties?.include_inactive).toMatchObject({ type: 'boolean', default: false });
+    expect(schema.properties?.allow_partial).toMatchObject({ type: 'boolean', default: false });
+    expect(schema.properties?.account_id).toMatchObject({ type: 'array', items: { type: 'string' } });
   });
 
   it.each([
@@ -127,10 +139,19 @@ describe('the OpenAPI document at /docs-json', () => {
     expect(keys.length).toBeGreaterThan(0);
     expect(okExample).toMatchObject({ source, count: keys.length });
     keys.forEach((k) => expectMatchesSchema(k, doc.components!.schemas!.OldAccessKeyDto));
+    expect(okExample.complete).toBe(true);
+    const accounts = okExample.accounts as Json[];
+    accounts.forEach((a) => expectMatchesSchema(a, doc.components!.schemas!.AccountOutcomeDto));
+    for (const account of accounts.filter((a) => a.status === 'ok')) {
+      expect(account.key_count).toBe(keys.filter((k) => k.account_id === account.account_id).length);
+    }
 
+    // A scan's errors (502/503/504) may list the accounts; the others are the plain error shape.
+    const scanErrors = ['502', '503', '504'];
     for (const status of DOCUMENTED_STATUSES.filter((s) => s !== '200')) {
       const media = json(op, status);
-      expect(media.schema).toEqual({ $ref: '#/components/schemas/ErrorBodyDto' });
+      const schemaName = scanErrors.includes(status) ? 'ScanErrorBodyDto' : 'ErrorBodyDto';
+      expect(media.schema).toEqual({ $ref: `#/components/schemas/${schemaName}` });
       const examples = examplesOf(media);
       expect(examples.length).toBeGreaterThan(0);
       for (const example of examples) {
@@ -140,9 +161,20 @@ describe('the OpenAPI document at /docs-json', () => {
     }
 
     expect(examplesOf(json(op, '400'))[0].fields).toEqual([{ field: 'hours', messages: [expect.any(String)] }]);
-    const denied = examplesOf(json(op, '502'))[0];
+    const [denied, accountsFailed] = examplesOf(json(op, '502'));
     expect(denied).toMatchObject({ code: 'IAM_ACCESS_DENIED', action: expect.stringMatching(/^[A-Z]\w+$/) });
     expect(denied.message).toContain(denied.action);
+    expect(accountsFailed).toMatchObject({ code: 'ACCOUNTS_FAILED' });
+    const failed = (accountsFailed.accounts as Json[]).filter((a) => a.status === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const account of failed) {
+      expect(accountsFailed.message).toContain(account.account_id);
+      expect(account).toMatchObject({
+        code: expect.any(String),
+        action: expect.any(String),
+        message: expect.any(String),
+      });
+    }
   });
 
   it.each([

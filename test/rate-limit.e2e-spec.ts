@@ -1,4 +1,4 @@
-import { seedAccount } from '@app/iam-emulator';
+import { DEFAULT_ACCOUNT_ID, seedAccount } from '@app/iam-emulator';
 import { IamClientProvider } from '@app/iam';
 import { askOldKeys, keyRows } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
@@ -42,9 +42,11 @@ describe('scanning an account behind an IAM rate limit', () => {
 
     // /metrics shows the same pace and cuts.
     const m = await scrapeMetrics(h.metricsUrl);
-    expect(seriesValue(m, 'iam_rate_governor_paced')).toBe(1);
-    expect(seriesValue(m, 'iam_rate_governor_calls_per_second')).toBe(governor.ratePerSecond);
-    expect(seriesValue(m, 'iam_rate_governor_decreases')).toBe(governor.decreases);
+    expect(seriesValue(m, 'iam_rate_governor_paced', { account_id: DEFAULT_ACCOUNT_ID })).toBe(1);
+    expect(seriesValue(m, 'iam_rate_governor_calls_per_second', { account_id: DEFAULT_ACCOUNT_ID })).toBe(
+      governor.ratePerSecond,
+    );
+    expect(seriesValue(m, 'iam_rate_governor_decreases', { account_id: DEFAULT_ACCOUNT_ID })).toBe(governor.decreases);
     expect(governor.decreases).toBeGreaterThan(0);
   });
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { StsClientProvider } from '@app/accounts';
 import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
 import { AppModule } from '../../apps/api/src/app.module';
 import { API_APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
@@ -33,6 +34,9 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
   const env: Record<string, string> = {
     ...EMULATOR_AWS_ENV,
     AWS_ENDPOINT_URL_IAM: emulatorUrl,
+    // The own account comes from STS (self mode too); Organizations when ACCOUNTS_SOURCE=organizations.
+    AWS_ENDPOINT_URL_STS: emulatorUrl,
+    AWS_ENDPOINT_URL_ORGANIZATIONS: emulatorUrl,
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     REPORT_POLL_INTERVAL_MS: '20',
@@ -59,6 +63,10 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = configureApp(moduleRef.createNestApplication({ ...API_APP_OPTIONS, logger: false }));
     await app.listen(0, '127.0.0.1');
+    // The own account is asked of STS once per process, at the first scan; asked here, so the emulator's
+    // counters that specs read hold what each scan costs. (The organization specs check that call themselves.)
+    await app.get(StsClientProvider).callerIdentity();
+    emulator.resetCounters();
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     return {
       app,
@@ -103,6 +111,10 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
       ALLOW_UNAUTHENTICATED: 'true',
+      // STS and Organizations at the emulator that serves IAM, unless a spec says otherwise.
+      ...(env.AWS_ENDPOINT_URL_IAM
+        ? { AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_ORGANIZATIONS: env.AWS_ENDPOINT_URL_IAM }
+        : {}),
       ...env,
     },
   });

@@ -43,7 +43,7 @@ const AUTH_FAILURE_CLIENTS = 10_000;
           level: config.logLevel,
           pretty: config.env === 'development',
           // The routes' own parameters; the value of any other (say ?access_token=) is redacted in the logs.
-          shownQueryParams: ['hours', 'include_inactive'],
+          shownQueryParams: ['hours', 'include_inactive', 'allow_partial', 'account_id'],
         }),
     }),
     ThrottlerModule.forRootAsync({

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { AccountsErrorCode, AccountsException } from '@app/accounts';
 import { IamErrorCode, IamException } from '@app/iam';
 import type { Response } from 'express';
 import { type ErrorBodyDto, httpErrorCode, httpReason, RequestValidationException } from '@app/platform';
+import { AccountsFailedException } from '../old-keys/accounts-failed.exception';
+import type { ScanErrorBodyDto } from '../old-keys/old-keys.dto';
 
 interface Mapped {
   status: number;
@@ -37,6 +40,41 @@ export function mapIamException(e: IamException): Mapped {
       return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: String(_exhaustive), message: 'Internal error' };
     }
   }
+}
+
+/** The account list could not be read, or STS would not say who the service is: never an empty answer. */
+export function mapAccountsException(e: AccountsException): Mapped {
+  const base = { code: e.code, message: e.message };
+  switch (e.code) {
+    case AccountsErrorCode.OrganizationsAccessDenied:
+    case AccountsErrorCode.OrganizationsNotInUse:
+    case AccountsErrorCode.OrganizationsParentNotFound:
+    case AccountsErrorCode.CallerIdentityUnavailable:
+    case AccountsErrorCode.AccountAccessDenied:
+      return { ...base, status: HttpStatus.BAD_GATEWAY };
+    case AccountsErrorCode.OrganizationsUnavailable:
+    case AccountsErrorCode.AccountCredentialsUnavailable:
+      return { ...base, status: HttpStatus.SERVICE_UNAVAILABLE, retryAfter: e.retryAfterSeconds ?? 30 };
+    default: {
+      const _exhaustive: never = e.code;
+      return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: String(_exhaustive), message: 'Internal error' };
+    }
+  }
+}
+
+const IAM_CODES = new Set<string>(Object.values(IamErrorCode));
+const ACCOUNTS_CODES = new Set<string>(Object.values(AccountsErrorCode));
+
+/** The status an account's failure would have as an error of its own (its outcome keeps only the code). */
+export function mapAccountFailure(code: string, message: string, retryAfterSeconds?: number): Mapped {
+  const details = { retryAfterSeconds };
+  if (IAM_CODES.has(code)) {
+    return mapIamException(new IamException(code as IamErrorCode, message, details));
+  }
+  if (ACCOUNTS_CODES.has(code)) {
+    return mapAccountsException(new AccountsException(code as AccountsErrorCode, message, details));
+  }
+  return { status: HttpStatus.INTERNAL_SERVER_ERROR, code, message };
 }
 
 /** Terminus answers a failed check with its own documented shape; probes and dashboards read it as is. */
@@ -80,11 +118,69 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ErrorBodyDto {
+    if (exception instanceof AccountsFailedException) {
+      const failed = exception.accounts.filter((a) => a.status === 'failed');
+      const { sole } = exception;
+      if (sole) {
+        const m = mapAccountFailure(sole.code, sole.message, sole.retryAfterSeconds);
+        this.logger.warn(
+          { code: m.code, action: sole.action, awsError: sole.awsErrorName, account: sole.accountId, status: m.status },
+          `${m.code.startsWith('IAM_') ? 'IAM' : 'Account'} failure: ${m.message}`,
+        );
+        const body: ScanErrorBodyDto = {
+          statusCode: m.status,
+          error: httpReason(m.status),
+          code: m.code,
+          message: m.message,
+          action: sole.action,
+          retry_after_seconds: m.retryAfter,
+          accounts: exception.accounts,
+        };
+        return body;
+      }
+      this.logger.warn(
+        { code: AccountsFailedException.code, accounts: failed.map((a) => ({ id: a.account_id, code: a.code })) },
+        `Accounts failed: ${exception.message}`,
+      );
+      const body: ScanErrorBodyDto = {
+        statusCode: HttpStatus.BAD_GATEWAY,
+        error: httpReason(HttpStatus.BAD_GATEWAY),
+        code: AccountsFailedException.code,
+        message: exception.message,
+        accounts: exception.accounts,
+      };
+      return body;
+    }
     if (exception instanceof IamException) {
       const m = mapIamException(exception);
       this.logger.warn(
-        { code: m.code, action: exception.action, awsError: exception.awsErrorName, status: m.status },
+        {
+          code: m.code,
+          action: exception.action,
+          awsError: exception.awsErrorName,
+          account: exception.accountId,
+          status: m.status,
+        },
         `IAM failure: ${m.message}`,
+      );
+      return {
+        statusCode: m.status,
+        error: httpReason(m.status),
+        code: m.code,
+        message: m.message,
+        action: exception.action,
+        retry_after_seconds: m.retryAfter,
+        // The only IamException a caller's own input causes: name the field like any other 400.
+        ...(exception.code === IamErrorCode.AccountNotConfigured
+          ? { fields: [{ field: 'account_id', messages: [m.message] }] }
+          : {}),
+      };
+    }
+    if (exception instanceof AccountsException) {
+      const m = mapAccountsException(exception);
+      this.logger.warn(
+        { code: m.code, action: exception.action, awsError: exception.awsErrorName, status: m.status },
+        `Accounts failure: ${m.message}`,
       );
       return {
         statusCode: m.status,

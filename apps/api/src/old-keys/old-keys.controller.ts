@@ -12,9 +12,11 @@ import {
   ApiUnauthorizedResponse,
   type HeadersObject,
 } from '@nestjs/swagger';
-import { MAX_HOURS, OldKeysService } from '@app/iam';
+import { MAX_HOURS, OrganizationScanService, type ScanQuery, type ScanSource } from '@app/iam';
 import { ErrorBodyDto } from '@app/platform';
+import { AccountsFailedException } from './accounts-failed.exception';
 import {
+  ScanErrorBodyDto,
   CREDENTIAL_REPORT_RESPONSE_EXAMPLE,
   CredentialReportBodyDto,
   LIST_USERS_RESPONSE_EXAMPLE,
@@ -49,20 +51,61 @@ const RATE_LIMITED = errorBody(
     retry_after_seconds: 60,
   },
 );
+/** The own account, as the emulator and the examples name it. */
+const OWN_ACCOUNT = '111111111111';
+
+/** An error of the one account scanned (self mode): its own body, and the accounts list naming it. */
+const soleAccount = (
+  statusCode: number,
+  error: string,
+  code: string,
+  message: string,
+  more: { action: string; retry_after_seconds?: number },
+): ScanErrorBodyDto => ({
+  ...errorBody(statusCode, error, code, message, more),
+  accounts: [{ account_id: OWN_ACCOUNT, status: 'failed', code, message, ...more }],
+});
 const denied = (action: string) =>
-  errorBody(502, 'Bad Gateway', 'IAM_ACCESS_DENIED', `IAM denied ${action} to the service's credentials`, { action });
+  soleAccount(502, 'Bad Gateway', 'IAM_ACCESS_DENIED', `IAM denied ${action} to the service's credentials`, { action });
 const throttled = (action: string) =>
-  errorBody(503, 'Service Unavailable', 'IAM_THROTTLED', `IAM kept throttling ${action} beyond the retry budget`, {
+  soleAccount(503, 'Service Unavailable', 'IAM_THROTTLED', `IAM kept throttling ${action} beyond the retry budget`, {
     action,
     retry_after_seconds: 30,
   });
 const timedOut = (action: string) =>
-  errorBody(504, 'Gateway Timeout', 'IAM_TIMEOUT', `IAM did not answer ${action} in time`, { action });
+  soleAccount(504, 'Gateway Timeout', 'IAM_TIMEOUT', `IAM did not answer ${action} in time`, { action });
+
+const ACCOUNTS_FAILED_EXAMPLE: ScanErrorBodyDto = {
+  statusCode: 502,
+  error: 'Bad Gateway',
+  code: AccountsFailedException.code,
+  message:
+    '1 of 2 accounts could not be scanned (210987654321); see accounts, or ask with allow_partial=true for the others',
+  accounts: [
+    {
+      account_id: OWN_ACCOUNT,
+      account_name: 'management',
+      status: 'ok',
+      data_read_at: '2025-11-23T08:03:18.000Z',
+      key_count: 1,
+    },
+    {
+      account_id: '210987654321',
+      account_name: 'payments-prod',
+      status: 'failed',
+      code: 'ACCOUNT_ACCESS_DENIED',
+      action: 'AssumeRole',
+      message: 'AssumeRole of IamKeyMonitorReadOnly in account 210987654321 was denied',
+    },
+  ],
+};
+
+const ACCOUNT_NOT_CONFIGURED_MESSAGE = 'account 999999999999 is not among the configured accounts';
 
 interface ErrorExamples {
-  badGateway: ErrorBodyDto;
-  unavailable: Record<string, { summary: string; value: ErrorBodyDto }>;
-  timeout: ErrorBodyDto;
+  badGateway: ScanErrorBodyDto;
+  unavailable: Record<string, { summary: string; value: ScanErrorBodyDto }>;
+  timeout: ScanErrorBodyDto;
 }
 
 /** Every error a /v1 route can answer, each with the shared body and a real example. */
@@ -70,8 +113,17 @@ function ApiOldKeysErrors(examples: ErrorExamples) {
   return applyDecorators(
     ApiBadRequestResponse({
       type: ErrorBodyDto,
-      description: 'A parameter is missing, invalid or unknown; `fields` names it',
-      example: HOURS_INVALID,
+      description:
+        'A parameter is missing, invalid or unknown, or an account_id is not one of the configured accounts; `fields` names it',
+      examples: {
+        invalid: { summary: 'An invalid parameter', value: HOURS_INVALID },
+        unknownAccount: {
+          summary: 'An account outside the configured ones',
+          value: errorBody(400, 'Bad Request', 'ACCOUNT_NOT_CONFIGURED', ACCOUNT_NOT_CONFIGURED_MESSAGE, {
+            fields: [{ field: 'account_id', messages: [ACCOUNT_NOT_CONFIGURED_MESSAGE] }],
+          }),
+        },
+      },
     }),
     ApiUnauthorizedResponse({
       type: ErrorBodyDto,
@@ -91,17 +143,35 @@ function ApiOldKeysErrors(examples: ErrorExamples) {
       headers: RETRY_AFTER,
     }),
     ApiBadGatewayResponse({
-      type: ErrorBodyDto,
-      description: 'IAM refused the service (AccessDenied names the action), or answered something unusable',
-      example: examples.badGateway,
+      type: ScanErrorBodyDto,
+      description:
+        'Some accounts failed (ACCOUNTS_FAILED, every account listed in `accounts`; allow_partial=true answers 200 instead), or the account list could not be read (Organizations or STS refused the service)',
+      examples: {
+        iamDenied: { summary: 'IAM denied the one account scanned an action', value: examples.badGateway },
+        accountsFailed: { summary: 'Some of several accounts could not be scanned', value: ACCOUNTS_FAILED_EXAMPLE },
+        organizationsDenied: {
+          summary: 'Organizations refused the account list',
+          value: errorBody(
+            502,
+            'Bad Gateway',
+            'ORGANIZATIONS_ACCESS_DENIED',
+            'Organizations denied ListAccounts to the service (not the management or a delegated administrator account)',
+            { action: 'ListAccounts' },
+          ),
+        },
+      },
     }),
     ApiServiceUnavailableResponse({
-      type: ErrorBodyDto,
+      type: ScanErrorBodyDto,
       description: 'IAM throttled beyond retries, or the report is not ready; see Retry-After',
       examples: examples.unavailable,
       headers: RETRY_AFTER,
     }),
-    ApiGatewayTimeoutResponse({ type: ErrorBodyDto, description: 'An IAM call timed out', example: examples.timeout }),
+    ApiGatewayTimeoutResponse({
+      type: ScanErrorBodyDto,
+      description: 'An IAM call, or the scan past SCAN_MAX_DURATION_MS, timed out',
+      example: examples.timeout,
+    }),
   );
 }
 
@@ -109,10 +179,27 @@ function ApiOldKeysErrors(examples: ErrorExamples) {
 @ApiBearerAuth()
 @Controller({ path: 'iam/old-access-keys', version: '1' })
 export class OldKeysController {
-  constructor(private readonly oldKeys: OldKeysService) {}
+  constructor(private readonly scans: OrganizationScanService) {}
+
+  /** Every configured account (or the asked ones); never a silent partial answer. */
+  private async answer(
+    source: ScanSource,
+    query: ScanQuery,
+    accountIds: string[] | undefined,
+    allowPartial: boolean,
+  ): Promise<OldAccessKeysResponseDto> {
+    const result = await this.scans.scan(source, query, { accountIds });
+    const body = OldAccessKeysResponseDto.from(result);
+    if (!result.complete && !allowPartial) {
+      throw new AccountsFailedException(body.accounts, result.accounts);
+    }
+    return body;
+  }
 
   @Get('list-users')
-  @ApiOperation({ summary: 'Scan IAM live (ListUsers, then ListAccessKeys per user)' })
+  @ApiOperation({
+    summary: 'Scan IAM live (ListUsers, then ListAccessKeys per user) in every configured account',
+  })
   @ApiOkResponse({
     type: OldAccessKeysResponseDto,
     description: 'The old keys, oldest first',
@@ -125,13 +212,20 @@ export class OldKeysController {
   })
   async listUsers(@Query() query: ListUsersQueryDto): Promise<OldAccessKeysResponseDto> {
     const includeInactive = query.include_inactive ?? false;
-    const result = await this.oldKeys.scan('list-users', { hours: query.hours, includeInactive });
-    return OldAccessKeysResponseDto.from(result, query.hours, includeInactive);
+    return this.answer(
+      'list-users',
+      { hours: query.hours, includeInactive },
+      query.account_id,
+      query.allow_partial ?? false,
+    );
   }
 
   @Post('credential-report')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Answer from the IAM credential report (cheap for large accounts, up to 4 h stale)' })
+  @ApiOperation({
+    summary:
+      'Answer from the IAM credential report of every configured account (cheap for large accounts, up to 4 h stale)',
+  })
   @ApiOkResponse({
     type: OldAccessKeysResponseDto,
     description: 'The old keys, oldest first, and the root user\u2019s old keys',
@@ -143,7 +237,7 @@ export class OldKeysController {
       throttled: { summary: 'IAM throttled beyond retries', value: throttled('GetCredentialReport') },
       notReady: {
         summary: 'The report is still being generated',
-        value: errorBody(
+        value: soleAccount(
           503,
           'Service Unavailable',
           'IAM_REPORT_NOT_READY',
@@ -156,7 +250,11 @@ export class OldKeysController {
   })
   async credentialReport(@Body() body: CredentialReportBodyDto): Promise<OldAccessKeysResponseDto> {
     const includeInactive = body.include_inactive ?? false;
-    const result = await this.oldKeys.scan('credential-report', { hours: body.hours, includeInactive });
-    return OldAccessKeysResponseDto.from(result, body.hours, includeInactive);
+    return this.answer(
+      'credential-report',
+      { hours: body.hours, includeInactive },
+      body.account_id,
+      body.allow_partial ?? false,
+    );
   }
 }

@@ -35,6 +35,8 @@ export interface IamAccountClientOptions {
   observer?: IamCallObserver;
   /** This account's pace; a new governor by default, so no two accounts share one. */
   governor?: AdaptiveRateGovernor;
+  /** Asked once, when the SDK client is created, for an account id not given (the own account's, from STS). */
+  lookupAccountId?: () => Promise<string>;
 }
 
 interface SendOptions {
@@ -204,10 +206,27 @@ export class IamAccountClient {
     if (this.client) {
       return this.client;
     }
-    return this.mutex.runExclusive(() => {
-      this.client ??= this.createClient();
+    return this.mutex.runExclusive(async () => {
+      if (!this.client) {
+        await this.learnAccountId();
+        this.client = this.createClient();
+      }
       return this.client;
     });
+  }
+
+  /** So the own account's metrics and logs carry its id from the first call (a probe's), not from the first scan. */
+  private async learnAccountId(): Promise<void> {
+    const { lookupAccountId } = this.options;
+    if (this.id !== undefined || !lookupAccountId) {
+      return;
+    }
+    try {
+      this.id = await lookupAccountId();
+    } catch (err) {
+      // Not this call's business: the label stays 'self' until a scan, which needs STS anyway, names the account.
+      this.logger.debug({ err }, 'the own account id is not known yet');
+    }
   }
 
   private createClient(): IAMClient {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { StsClientProvider } from '@app/accounts';
 import { iamConfig } from '../config/iam.config';
 import { IAM_RATE_GOVERNOR } from '../iam.constants';
 import type { AdaptiveRateGovernor } from '../scan/adaptive-rate.governor';
@@ -17,8 +18,13 @@ export class IamClientProvider extends IamAccountClient implements OnModuleDestr
     @Inject(iamConfig.KEY) config: ConfigType<typeof iamConfig>,
     @Optional() @Inject(IAM_CALL_OBSERVER) observer?: IamCallObserver,
     @Optional() @Inject(IAM_RATE_GOVERNOR) governor?: AdaptiveRateGovernor,
+    @Optional() sts?: StsClientProvider,
   ) {
-    super(config, { observer, governor });
+    super(config, {
+      observer,
+      governor,
+      lookupAccountId: sts ? async () => (await sts.callerIdentity()).accountId : undefined,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

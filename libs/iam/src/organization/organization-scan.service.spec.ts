@@ -157,6 +157,7 @@ describe(OrganizationScanService.name, () => {
       code: IamErrorCode.AccountAccessDenied,
       action: 'AssumeRole',
       message: `AssumeRole of ${DEFAULT_MEMBER_ROLE_NAME} in account ${MEMBER_2} was denied`,
+      awsErrorName: 'AccessDenied',
     });
     const others = expected(org, EVERY_KEY).keys.filter((k) => k.accountId !== MEMBER_2);
     expect(result.keys).toHaveLength(others.length);

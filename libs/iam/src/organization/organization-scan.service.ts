@@ -16,6 +16,9 @@ import type {
   OrganizationScanResult,
 } from './organization-scan.types';
 
+/** Failed accounts named in the summary line; the answer lists them all. */
+const FAILED_IN_LOG = 20;
+
 export const ORGANIZATION_SCAN_OBSERVER = Symbol('ORGANIZATION_SCAN_OBSERVER');
 
 /** Told once per scan across accounts (shared or cached account parts included), e.g. for the accounts gauge. */
@@ -100,23 +103,28 @@ export class OrganizationScanService {
     };
     const durationMs = Math.round(performance.now() - started);
     const count = (status: AccountOutcome['status']) => accounts.filter((a) => a.status === status).length;
-    this.logger.log(
-      {
-        scan: {
-          strategy: source,
-          hours: query.hours,
-          includeInactive: query.includeInactive,
-          accounts: accounts.length,
-          accountsOk: count('ok'),
-          accountsFailed: count('failed'),
-          accountsSkipped: count('skipped'),
-          keysFound: result.keys.length,
-          rootKeysFound: result.rootKeys.length,
-          durationMs,
-        },
+    const failed = accounts.flatMap((a) => (a.status === 'failed' ? [{ accountId: a.accountId, code: a.code }] : []));
+    const summary = {
+      scan: {
+        strategy: source,
+        hours: query.hours,
+        includeInactive: query.includeInactive,
+        accounts: accounts.length,
+        accountsOk: count('ok'),
+        accountsFailed: failed.length,
+        accountsSkipped: count('skipped'),
+        // Each account's own line says what it cost; this one says which failed (the first few, by id).
+        ...(failed.length > 0 ? { failed: failed.slice(0, FAILED_IN_LOG) } : {}),
+        keysFound: result.keys.length,
+        rootKeysFound: result.rootKeys.length,
+        durationMs,
       },
-      'accounts scan finished',
-    );
+    };
+    if (failed.length > 0) {
+      this.logger.warn(summary, 'accounts scan finished');
+    } else {
+      this.logger.log(summary, 'accounts scan finished');
+    }
     this.observer?.organizationScanFinished(result, durationMs);
     return result;
   }
@@ -140,12 +148,7 @@ export class OrganizationScanService {
         rootKeys: result.rootKeys.map((k) => ({ ...k, ...owner })),
       };
     } catch (err) {
-      const outcome = this.failure(owner, err);
-      this.logger.warn(
-        { account: owner.accountId, code: outcome.code, action: outcome.action },
-        `account scan failed: ${outcome.message}`,
-      );
-      return { outcome, keys: [], rootKeys: [] };
+      return { outcome: this.failure(owner, err), keys: [], rootKeys: [] };
     }
   }
 
@@ -158,6 +161,7 @@ export class OrganizationScanService {
         ...(err.action ? { action: err.action } : {}),
         message: err.message,
         ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+        ...(err.awsErrorName !== undefined ? { awsErrorName: err.awsErrorName } : {}),
       };
     }
     // Not a domain error: the real one goes to the log only, as the exception filter does for a 500.

@@ -19,7 +19,15 @@ export type AccountOutcome =
       keyCount: number;
       stats: ScanStats;
     })
-  | (AccountRef & { status: 'failed'; code: string; action?: string; message: string; retryAfterSeconds?: number })
+  | (AccountRef & {
+      status: 'failed';
+      code: string;
+      action?: string;
+      message: string;
+      retryAfterSeconds?: number;
+      /** The AWS error name, for the logs (never shown to clients beyond code and message). */
+      awsErrorName?: string;
+    })
   | (AccountRef & { status: 'skipped'; reason: string });
 
 export interface OrganizationScanOptions {

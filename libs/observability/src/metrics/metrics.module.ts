@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { IAM_CALL_OBSERVER, SCAN_OBSERVER } from '@app/iam';
+import { IAM_CALL_OBSERVER, ORGANIZATION_SCAN_OBSERVER, SCAN_OBSERVER } from '@app/iam';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsService } from './metrics.service';
 
@@ -11,7 +11,8 @@ import { MetricsService } from './metrics.service';
     HttpMetricsMiddleware,
     { provide: IAM_CALL_OBSERVER, useExisting: MetricsService },
     { provide: SCAN_OBSERVER, useExisting: MetricsService },
+    { provide: ORGANIZATION_SCAN_OBSERVER, useExisting: MetricsService },
   ],
-  exports: [MetricsService, HttpMetricsMiddleware, IAM_CALL_OBSERVER, SCAN_OBSERVER],
+  exports: [MetricsService, HttpMetricsMiddleware, IAM_CALL_OBSERVER, SCAN_OBSERVER, ORGANIZATION_SCAN_OBSERVER],
 })
 export class MetricsModule {}

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type {
-  IamCallObserver,
-  IamCallOutcome,
-  RateGovernorSnapshot,
-  ScanObserver,
-  ScanResult,
-  ScanSource,
+import {
+  IamErrorCode,
+  SELF_ACCOUNT_LABEL,
+  type IamCallObserver,
+  type IamCallOutcome,
+  type OrganizationScanObserver,
+  type OrganizationScanResult,
+  type RateGovernorSnapshot,
+  type ScanObserver,
+  type ScanResult,
+  type ScanSource,
 } from '@app/iam';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -22,9 +26,18 @@ export function ageBand(ageHours: number): string {
   return AGE_BANDS.find((b) => ageHours < b.maxHours)!.band;
 }
 
-/** One registry per app instance (not prom-client's global one), so tests can boot several apps. */
+const ACCOUNT_STATUSES = ['ok', 'failed', 'skipped'] as const;
+const ASSUME_ROLE_CODES = new Set<string>([
+  IamErrorCode.AccountAccessDenied,
+  IamErrorCode.AccountCredentialsUnavailable,
+]);
+
+/**
+ * One registry per app instance (not prom-client's global one), so tests can boot several apps. IAM calls,
+ * scans, keys and the pace carry `account_id` (the own account reads `self` until its id is known).
+ */
 @Injectable()
-export class MetricsService implements IamCallObserver, ScanObserver {
+export class MetricsService implements IamCallObserver, ScanObserver, OrganizationScanObserver {
   readonly registry = new Registry();
 
   private readonly httpRequests = new Counter({
@@ -44,8 +57,8 @@ export class MetricsService implements IamCallObserver, ScanObserver {
 
   private readonly iamCalls = new Counter({
     name: 'iam_calls_total',
-    help: 'HTTP attempts to IAM (retries included) by action and outcome',
-    labelNames: ['action', 'outcome'] as const,
+    help: 'HTTP attempts to IAM (retries included) by account, action and outcome (throttled: IAM throttled it)',
+    labelNames: ['action', 'outcome', 'account_id'] as const,
     registers: [this.registry],
   });
 
@@ -59,8 +72,8 @@ export class MetricsService implements IamCallObserver, ScanObserver {
 
   private readonly scanDuration = new Histogram({
     name: 'scan_duration_seconds',
-    help: 'Duration of scans that really ran (shared or cached answers excluded) by strategy and outcome',
-    labelNames: ['strategy', 'outcome'] as const,
+    help: 'Duration of account scans that really ran (shared or cached answers excluded) by account, strategy and outcome',
+    labelNames: ['strategy', 'outcome', 'account_id'] as const,
     buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [this.registry],
   });
@@ -74,14 +87,29 @@ export class MetricsService implements IamCallObserver, ScanObserver {
 
   private readonly keysFound = new Gauge({
     name: 'old_access_keys',
-    help: 'Access keys seen by the last scan of each strategy, by age band and status',
-    labelNames: ['strategy', 'band', 'status'] as const,
+    help: 'Access keys seen by the last scan of each account and strategy, by age band and status',
+    labelNames: ['strategy', 'band', 'status', 'account_id'] as const,
     registers: [this.registry],
   });
 
   private readonly rootKeysFound = new Gauge({
     name: 'root_access_keys',
-    help: 'Root account access keys seen by the last credential report scan',
+    help: 'Root user access keys seen by the last credential report scan of each account',
+    labelNames: ['account_id'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly accounts = new Gauge({
+    name: 'accounts',
+    help: 'Accounts of the last scan across accounts by status (ok, failed, skipped)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly assumeRoleFailures = new Counter({
+    name: 'account_assume_role_failures_total',
+    help: 'Account scans that failed because AssumeRole into the account failed, by account and code',
+    labelNames: ['account_id', 'code'] as const,
     registers: [this.registry],
   });
 
@@ -91,12 +119,12 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     registers: [this.registry],
   });
 
-  /** Read at scrape time; set by the app once the IAM client exists (it depends on this service, not the reverse). */
-  private governor?: () => RateGovernorSnapshot;
+  /** Read at scrape time; set by the app once the IAM clients exist (they depend on this service, not the reverse). */
+  private governors?: () => ReadonlyMap<string, RateGovernorSnapshot>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const snapshot = () => this.governor?.();
+    const snapshots = () => this.governors?.();
     const fromGovernor: Array<[string, string, (s: RateGovernorSnapshot) => number]> = [
       // +Inf is valid exposition but breaks most graphs and alert arithmetic: unpaced reads 0, with its own flag.
       [
@@ -115,20 +143,21 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     for (const [name, help, read] of fromGovernor) {
       new Gauge({
         name,
-        help,
+        help: `${help}, by account`,
+        labelNames: ['account_id'] as const,
         registers: [this.registry],
         collect() {
-          const current = snapshot();
-          if (current) {
-            this.set(read(current));
+          for (const [account, current] of snapshots() ?? []) {
+            this.set({ account_id: account }, read(current));
           }
         },
       });
     }
   }
 
-  watchRateGovernor(snapshot: () => RateGovernorSnapshot): void {
-    this.governor = snapshot;
+  /** `snapshots` gives each account's pace, keyed by account id. */
+  watchRateGovernors(snapshots: () => ReadonlyMap<string, RateGovernorSnapshot>): void {
+    this.governors = snapshots;
   }
 
   observeHttp(route: string, method: string, status: number, seconds: number): void {
@@ -137,8 +166,8 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     this.httpDuration.observe(labels, seconds);
   }
 
-  onAttempt(action: string, outcome: IamCallOutcome, durationMs: number): void {
-    this.iamCalls.inc({ action, outcome });
+  onAttempt(action: string, outcome: IamCallOutcome, durationMs: number, accountId = SELF_ACCOUNT_LABEL): void {
+    this.iamCalls.inc({ action, outcome, account_id: accountId });
     this.iamCallDuration.observe({ action }, durationMs / 1000);
   }
 
@@ -146,23 +175,40 @@ export class MetricsService implements IamCallObserver, ScanObserver {
     this.scansInFlight.inc({ strategy: source });
   }
 
-  scanFinished(source: ScanSource, outcome: 'ok' | 'error', durationMs: number, result?: ScanResult): void {
+  scanFinished(
+    source: ScanSource,
+    outcome: 'ok' | 'error',
+    durationMs: number,
+    result?: ScanResult,
+    accountId = SELF_ACCOUNT_LABEL,
+  ): void {
     this.scansInFlight.dec({ strategy: source });
-    this.scanDuration.observe({ strategy: source, outcome }, durationMs / 1000);
+    this.scanDuration.observe({ strategy: source, outcome, account_id: accountId }, durationMs / 1000);
     if (!result) {
       return;
     }
     for (const { band } of AGE_BANDS) {
       for (const status of ['Active', 'Inactive']) {
-        this.keysFound.set({ strategy: source, band, status }, 0);
+        this.keysFound.set({ strategy: source, band, status, account_id: accountId }, 0);
       }
     }
     for (const key of result.keys) {
-      this.keysFound.inc({ strategy: source, band: ageBand(key.ageHours), status: key.status });
+      this.keysFound.inc({ strategy: source, band: ageBand(key.ageHours), status: key.status, account_id: accountId });
     }
     if (source === 'credential-report') {
-      this.rootKeysFound.set(result.rootKeys.length);
+      this.rootKeysFound.set({ account_id: accountId }, result.rootKeys.length);
       this.keyIdsFromCache.inc(result.stats.keyIdsFromCache ?? 0);
+    }
+  }
+
+  organizationScanFinished(result: OrganizationScanResult): void {
+    for (const status of ACCOUNT_STATUSES) {
+      this.accounts.set({ status }, result.accounts.filter((a) => a.status === status).length);
+    }
+    for (const outcome of result.accounts) {
+      if (outcome.status === 'failed' && ASSUME_ROLE_CODES.has(outcome.code)) {
+        this.assumeRoleFailures.inc({ account_id: outcome.accountId, code: outcome.code });
+      }
     }
   }
 

@@ -1,16 +1,21 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { IamClientProvider } from '@app/iam';
+import { IamClientRegistry, type RateGovernorSnapshot } from '@app/iam';
 import { MetricsService } from './metrics.service';
 
-/** Lets /metrics read the IAM pace; a provider of its own because the IAM client already depends on MetricsService. */
+/** Lets /metrics read each account's IAM pace; its own provider because the IAM clients already depend on MetricsService. */
 @Injectable()
 export class RateGovernorMetricsBinder implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
-    private readonly iam: IamClientProvider,
+    private readonly registry: IamClientRegistry,
   ) {}
 
   onModuleInit(): void {
-    this.metrics.watchRateGovernor(() => this.iam.rateGovernor.snapshot());
+    this.metrics.watchRateGovernors(
+      () =>
+        new Map<string, RateGovernorSnapshot>(
+          this.registry.all().map((c) => [c.accountLabel, c.rateGovernor.snapshot()]),
+        ),
+    );
   }
 }
