@@ -63,7 +63,7 @@ free_port() {
 exec_clean() {
   exec env -i PATH="$PATH" HOME="$work" TMPDIR="$work" NODE_ENV=production \
     AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=fake AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-    AWS_ENDPOINT_URL_IAM="$emulator_url" AWS_ENDPOINT_URL_SESV2="$emulator_url" "$@"
+    AWS_ENDPOINT_URL="$emulator_url" "$@"
 }
 
 # 1. Build, and lay out the runtime folder exactly as the image does.

@@ -46,7 +46,11 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
       env: {
         PATH: process.env.PATH ?? '',
         ...EMULATOR_AWS_ENV,
-        AWS_ENDPOINT_URL_IAM: started.url,
+        // IAM, and STS for the service's own account id.
+        AWS_ENDPOINT_URL: started.url,
+        // The bench measures the server, not the token check; the API refuses to run open unless told to.
+        ALLOW_UNAUTHENTICATED: 'true',
+        METRICS_PORT: '0',
         PORT: String(port),
         HOST: '127.0.0.1',
         NODE_ENV: 'production',
