@@ -92,7 +92,7 @@ describeWithBrowser('Swagger UI at /docs, used as a person would in Chromium', (
 
       await expect(status.innerText()).resolves.toBe('200');
       await expect(operation.locator('.request-url pre').innerText()).resolves.toBe(
-        `${h.url}${LIST}?hours=24&include_inactive=false`,
+        `${h.url}${LIST}?hours=24&include_inactive=false&allow_partial=false`,
       );
 
       const shownBody = await operation
