@@ -11,11 +11,20 @@ export interface UsersPage {
   nextMarker?: string;
 }
 
+/** When IAM last saw a key used; every field null where IAM has none (never used: the report's `N/A`). */
+export interface KeyLastUse {
+  lastUsedDate: Date | null;
+  lastUsedService: string | null;
+  lastUsedRegion: string | null;
+}
+
 export interface IamAccessKey {
   userName: string;
   accessKeyId: string;
   status: AccessKeyStatus;
   createDate: Date;
+  /** Only when the scan asked for last use (ScanQuery.lastUse). */
+  lastUse?: KeyLastUse;
 }
 
 export type CredentialReportState = 'STARTED' | 'INPROGRESS' | 'COMPLETE';
@@ -30,6 +39,11 @@ export type ScanSource = 'list-users' | 'credential-report';
 export interface ScanQuery {
   hours: number;
   includeInactive: boolean;
+  /**
+   * Each key's last use too: free from the credential report, one GetAccessKeyLastUsed per key live. Only the
+   * inventory asks for it, so the old-keys routes never pay for those calls.
+   */
+  lastUse?: boolean;
 }
 
 export interface OldAccessKey {
@@ -38,6 +52,8 @@ export interface OldAccessKey {
   createdDate: Date;
   status: AccessKeyStatus;
   ageHours: number;
+  /** Present when the scan asked for last use. */
+  lastUse?: KeyLastUse;
 }
 
 /** Root keys have no IAM user and the report gives no key id, so they are reported beside the user keys. */
@@ -46,6 +62,8 @@ export interface RootAccessKey {
   active: boolean;
   lastRotated: Date;
   ageHours: number;
+  /** From the report's last-use columns, when the scan asked for last use. */
+  lastUse?: KeyLastUse;
 }
 
 export interface ScanStats {

@@ -14,6 +14,7 @@ export * from './report/report.constants';
 export * from './scan/adaptive-rate.governor';
 export * from './scan/concurrency-limiter';
 export * from './scan/iam-call-meter';
+export * from './scan/last-use';
 export * from './scan/old-keys';
 export * from './scan/old-keys.service';
 export * from './scan/request-slots';

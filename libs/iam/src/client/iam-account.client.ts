@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GenerateCredentialReportCommand,
+  GetAccessKeyLastUsedCommand,
   GetCredentialReportCommand,
   IAMClient,
   ListAccessKeysCommand,
@@ -14,9 +15,17 @@ import { Mutex } from 'async-mutex';
 import { awsHttpHandler, redactUserinfo } from '@app/platform';
 import type { IamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
-import type { AccessKeyStatus, CredentialReport, CredentialReportState, IamAccessKey, UsersPage } from '../iam.types';
+import type {
+  AccessKeyStatus,
+  CredentialReport,
+  CredentialReportState,
+  IamAccessKey,
+  KeyLastUse,
+  UsersPage,
+} from '../iam.types';
 import { AdaptiveRateGovernor } from '../scan/adaptive-rate.governor';
 import { meterStorage } from '../scan/iam-call-meter';
+import { lastUseName } from '../scan/last-use';
 import { ScanStoppedError, type RequestSlots } from '../scan/request-slots';
 import { abortedError, scanDeadlineStorage } from '../scan/scan-deadline';
 import { isThrottlingError, mapAwsError } from './aws-error.mapper';
@@ -158,12 +167,29 @@ export class IamAccountClient {
     return keys;
   }
 
-  async listUserTags(userName: string): Promise<Record<string, string>> {
+  /** When IAM last saw the key used; IAM says `N/A` for the service and region of a key never used. */
+  async getAccessKeyLastUsed(accessKeyId: string, slots?: RequestSlots): Promise<KeyLastUse> {
+    const out = await this.send(
+      'GetAccessKeyLastUsed',
+      (c, o) => c.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }), o),
+      { slots },
+    );
+    const used = out.AccessKeyLastUsed;
+    return {
+      lastUsedDate: used?.LastUsedDate ?? null,
+      lastUsedService: lastUseName(used?.ServiceName),
+      lastUsedRegion: lastUseName(used?.Region),
+    };
+  }
+
+  async listUserTags(userName: string, slots?: RequestSlots): Promise<Record<string, string>> {
     const tags: Record<string, string> = {};
     let marker: string | undefined;
     do {
-      const out = await this.send('ListUserTags', (c, o) =>
-        c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }), o),
+      const out = await this.send(
+        'ListUserTags',
+        (c, o) => c.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }), o),
+        { slots },
       );
       for (const t of out.Tags ?? []) {
         if (t.Key !== undefined) {

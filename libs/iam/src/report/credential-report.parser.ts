@@ -1,6 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
+import type { KeyLastUse } from '../iam.types';
+import { lastUseName } from '../scan/last-use';
 
 export const ROOT_ACCOUNT_USER = '<root_account>';
 
@@ -13,14 +15,27 @@ export const REQUIRED_REPORT_COLUMNS = [
   'access_key_2_last_rotated',
 ] as const;
 
+/** Read when present (AWS always writes them); a report without them gives slots no last use. */
+export const LAST_USE_REPORT_COLUMNS = [
+  'access_key_1_last_used_date',
+  'access_key_1_last_used_region',
+  'access_key_1_last_used_service',
+  'access_key_2_last_used_date',
+  'access_key_2_last_used_region',
+  'access_key_2_last_used_service',
+] as const;
+
 type ReportColumn = (typeof REQUIRED_REPORT_COLUMNS)[number];
-type ColumnIndex = Record<ReportColumn, number>;
+type LastUseColumn = (typeof LAST_USE_REPORT_COLUMNS)[number];
+type ColumnIndex = Record<ReportColumn, number> & Partial<Record<LastUseColumn, number>>;
 
 /** What decides whether a key slot is worth a look: the same threshold the scan answers for. */
 export interface ReportCriteria {
   /** Epoch ms: a slot last rotated at or before this instant is old. */
   cutoff: number;
   includeInactive: boolean;
+  /** Read the slots' last-use columns too (the inventory); the old-keys routes skip them. */
+  lastUse?: boolean;
 }
 
 /** One access key slot as the report shows it; `lastRotated` is the key's creation time (AWS never rotates in place). */
@@ -28,6 +43,8 @@ export interface ReportKeySlot {
   slot: 1 | 2;
   active: boolean;
   lastRotated: Date;
+  /** The slot's last-use columns, when the report has them. */
+  lastUse?: KeyLastUse;
 }
 
 /** An IAM user whose report row shows at least one old slot; `slots` holds only those old slots. */
@@ -203,7 +220,8 @@ function locateColumns(header: string[]): ColumnIndex {
   if (missing.length > 0) {
     throw malformed(`its header lacks ${missing.join(', ')}`);
   }
-  return Object.fromEntries(REQUIRED_REPORT_COLUMNS.map((c) => [c, names.indexOf(c)])) as ColumnIndex;
+  const present = LAST_USE_REPORT_COLUMNS.filter((c) => names.includes(c));
+  return Object.fromEntries([...REQUIRED_REPORT_COLUMNS, ...present].map((c) => [c, names.indexOf(c)])) as ColumnIndex;
 }
 
 function readRow(
@@ -234,10 +252,14 @@ function readRow(
   const slotsWhere = (keep: (ms: number | undefined, active: boolean) => boolean): ReportKeySlot[] => {
     const slots: ReportKeySlot[] = [];
     if (rotated1 !== undefined && keep(rotated1, active1)) {
-      slots.push({ slot: 1, active: active1, lastRotated: new Date(rotated1) });
+      slots.push(
+        withLastUse({ slot: 1, active: active1, lastRotated: new Date(rotated1) }, record, row, columns, criteria),
+      );
     }
     if (rotated2 !== undefined && keep(rotated2, active2)) {
-      slots.push({ slot: 2, active: active2, lastRotated: new Date(rotated2) });
+      slots.push(
+        withLastUse({ slot: 2, active: active2, lastRotated: new Date(rotated2) }, record, row, columns, criteria),
+      );
     }
     return slots;
   };
@@ -268,6 +290,32 @@ function readRow(
   }
 }
 
+/** The slot's last use from its own columns (`N/A` when never used), read only for the slots the answer keeps. */
+function withLastUse(
+  slot: ReportKeySlot,
+  record: string[],
+  row: number,
+  columns: ColumnIndex,
+  criteria: ReportCriteria,
+): ReportKeySlot {
+  const n = slot.slot;
+  const dateAt = criteria.lastUse ? columns[`access_key_${n}_last_used_date`] : undefined;
+  if (dateAt === undefined) {
+    return slot;
+  }
+  const at = (column: LastUseColumn): string | undefined => {
+    const index = columns[column];
+    return index === undefined ? undefined : record[index];
+  };
+  const used = dateMs(record[dateAt], row, `access_key_${n}_last_used_date`);
+  slot.lastUse = {
+    lastUsedDate: used === undefined ? null : new Date(used),
+    lastUsedService: ownName(lastUseName(at(`access_key_${n}_last_used_service`))),
+    lastUsedRegion: ownName(lastUseName(at(`access_key_${n}_last_used_region`))),
+  };
+  return slot;
+}
+
 const AWS_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\+00:00$/;
 
 /**
@@ -288,6 +336,10 @@ function dateMs(value: string, row: number, column: string): number | undefined 
     throw malformed(`row ${row} has an invalid ${column}`);
   }
   return parseDate(value, row, column)?.getTime();
+}
+
+function ownName(value: string | null): string | null {
+  return value === null ? null : ownString(value);
 }
 
 function ownString(value: string): string {

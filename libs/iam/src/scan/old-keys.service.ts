@@ -84,8 +84,9 @@ export class OldKeysService {
   /** Scans the account `iam` reads: the own account by default. */
   async scan(source: ScanSource, query: ScanQuery, iam: IamAccountClient = this.own): Promise<ScanResult> {
     const ttl = this.config.scanCacheTtlMs;
-    const scanQuery = ttl > 0 ? INVENTORY : query;
-    const key = `${source}|${scanQuery.hours}|${scanQuery.includeInactive}`;
+    // Last use is asked only by the inventory route: a scan with it never serves one without, and vice versa.
+    const scanQuery = ttl > 0 ? (query.lastUse ? { ...INVENTORY, lastUse: true } : INVENTORY) : query;
+    const key = `${source}|${scanQuery.hours}|${scanQuery.includeInactive}|${scanQuery.lastUse === true}`;
     const nowMs = this.clock.now().getTime();
     let entries = this.entriesByAccount.get(iam);
     if (!entries) {

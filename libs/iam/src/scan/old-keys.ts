@@ -21,6 +21,7 @@ export function toOldAccessKey(key: IamAccessKey, now: Date): OldAccessKey {
     createdDate: key.createDate,
     status: key.status,
     ageHours: ageHours(now, key.createDate),
+    ...(key.lastUse && { lastUse: key.lastUse }),
   };
 }
 

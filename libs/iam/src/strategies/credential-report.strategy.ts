@@ -6,7 +6,7 @@ import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_CLOCK, type Clock } from '../iam.constants';
 import type { CredentialReport, IamAccessKey, RootAccessKey, ScanQuery, ScanResult } from '../iam.types';
-import { parseCredentialReport, type ReportCandidate } from '../report/credential-report.parser';
+import { parseCredentialReport, type ReportCandidate, type ReportKeySlot } from '../report/credential-report.parser';
 import { KeyIdCache, type KeyIdCacheStats } from '../report/key-id.cache';
 import { ReportPoll } from '../report/report-poll';
 import { REPORT_POLL_SLEEP, timerSleep, type Sleep } from '../report/report.constants';
@@ -19,6 +19,8 @@ import type { ScanStrategy } from './scan-strategy.interface';
 export interface KeyResolution {
   /** Every key the candidate users own now, old or not: the caller applies the threshold to the real dates. */
   keys: IamAccessKey[];
+  /** The same keys by candidate, for matching them to their report slots. */
+  owned: { candidate: ReportCandidate; keys: IamAccessKey[] }[];
   /** Candidates deleted between the report and the lookup. */
   usersVanished: number;
   /** Candidates answered from the key id cache, without ListAccessKeys. */
@@ -75,15 +77,16 @@ export class CredentialReportStrategy implements ScanStrategy {
     const sweep = keyIds.beginSweep();
     const parsed = await parseCredentialReport(
       report.content,
-      { cutoff, includeInactive: query.includeInactive },
+      { cutoff, includeInactive: query.includeInactive, lastUse: query.lastUse },
       (userName, fingerprint) => keyIds.seen(sweep, userName, fingerprint),
     );
     keyIds.endSweep(sweep);
 
     const slots = new RequestSlots(this.config.concurrency);
     const resolved = await this.resolveAccessKeys(iam, keyIds, parsed.candidates, slots);
+    const current = query.lastUse ? await this.withLastUse(iam, resolved.owned, slots) : resolved.keys;
     // The report may be hours old: a key rotated since then has a young CreateDate and drops out here.
-    const keys = resolved.keys
+    const keys = current
       .filter((k) => isOldKey(k, query, cutoff))
       .map((k) => toOldAccessKey(k, now))
       .sort(compareOldKeys);
@@ -92,6 +95,7 @@ export class CredentialReportStrategy implements ScanStrategy {
       active: s.active,
       lastRotated: s.lastRotated,
       ageHours: ageHours(now, s.lastRotated),
+      ...(query.lastUse && s.lastUse && { lastUse: s.lastUse }),
     }));
 
     return {
@@ -174,7 +178,7 @@ export class CredentialReportStrategy implements ScanStrategy {
     let usersVanished = 0;
     let fromCache = 0;
     const checkFirst = candidates.length > 0 && candidates.every((c) => keyIds.has(c.userName, c.fingerprint));
-    const perUser = await Promise.all(
+    const perUser: IamAccessKey[][] = await Promise.all(
       candidates.map((candidate, index) => {
         const cached = checkFirst && index === 0 ? undefined : keyIds.get(candidate.userName, candidate.fingerprint);
         if (cached) {
@@ -205,6 +209,65 @@ export class CredentialReportStrategy implements ScanStrategy {
     if (failure) {
       throw failure.error;
     }
-    return { keys: perUser.flat(), usersVanished, fromCache };
+    return {
+      keys: perUser.flat(),
+      owned: candidates.map((candidate, i) => ({ candidate, keys: perUser[i] })),
+      usersVanished,
+      fromCache,
+    };
   }
+
+  /**
+   * Each key's last use from its report slot, matched by creation second as the key-id cache matches them: a key
+   * rotated since the report sits in a slot whose date is the old key's, so it never gets the old key's last use
+   * and is asked of GetAccessKeyLastUsed instead (rare: only keys created after the report). Keys deleted since
+   * then are left out.
+   */
+  private async withLastUse(
+    iam: IamAccountClient,
+    owned: KeyResolution['owned'],
+    slots: RequestSlots,
+  ): Promise<IamAccessKey[]> {
+    let failure: { error: unknown } | undefined;
+    const perKey = await Promise.all(
+      owned.flatMap(({ candidate, keys }) =>
+        keys.map((key): Promise<IamAccessKey | undefined> => {
+          const slot = reportSlotOf(key, candidate.keySlots);
+          if (slot?.lastUse) {
+            return Promise.resolve({ ...key, lastUse: slot.lastUse });
+          }
+          return slots.run(async () => {
+            if (failure) {
+              return undefined;
+            }
+            try {
+              return { ...key, lastUse: await iam.getAccessKeyLastUsed(key.accessKeyId, slots) };
+            } catch (err) {
+              if (!(err instanceof IamException && err.code === IamErrorCode.NoSuchEntity)) {
+                failure ??= { error: err };
+                slots.stop();
+              }
+              return undefined;
+            }
+          });
+        }),
+      ),
+    );
+    if (failure) {
+      throw failure.error;
+    }
+    return perKey.filter((k): k is IamAccessKey => k !== undefined);
+  }
+}
+
+/** The report slot holding this very key: same creation second (the report has no sub-second part), same status when two share it. */
+function reportSlotOf(key: IamAccessKey, slots: readonly ReportKeySlot[]): ReportKeySlot | undefined {
+  const second = Math.floor(key.createDate.getTime() / 1000) * 1000;
+  const same = slots.filter((s) => s.lastRotated.getTime() === second);
+  if (same.length <= 1) {
+    return same[0];
+  }
+  const active = key.status === 'Active';
+  const byStatus = same.filter((s) => s.active === active);
+  return byStatus.length === 1 ? byStatus[0] : undefined;
 }

@@ -41,6 +41,10 @@ export class ListUsersStrategy implements ScanStrategy {
     let usersSeen = 0;
     let usersSkippedYoung = 0;
     let usersVanished = 0;
+    const fail = (err: unknown) => {
+      failure ??= err;
+      slots.stop();
+    };
 
     let marker: string | undefined;
     do {
@@ -65,7 +69,8 @@ export class ListUsersStrategy implements ScanStrategy {
             return [];
           }
           try {
-            return await iam.listAccessKeys(user.userName, slots);
+            const keys = await iam.listAccessKeys(user.userName, slots);
+            return query.lastUse ? await this.withLastUse(iam, keys, query, cutoff, slots, fail) : keys;
           } catch (err) {
             if (err instanceof IamException && err.code === IamErrorCode.NoSuchEntity) {
               usersVanished++;
@@ -106,5 +111,35 @@ export class ListUsersStrategy implements ScanStrategy {
         durationMs: Math.round(performance.now() - started),
       },
     };
+  }
+
+  /**
+   * GetAccessKeyLastUsed for each key the answer keeps, inside the user's task (a nested slots.run could wait
+   * on its own parent), each HTTP attempt through the scan's request slots and the account's governor like every
+   * other per-user call. A key deleted in between is left out.
+   */
+  private async withLastUse(
+    iam: IamAccountClient,
+    keys: IamAccessKey[],
+    query: ScanQuery,
+    cutoff: number,
+    slots: RequestSlots,
+    fail: (err: unknown) => void,
+  ): Promise<IamAccessKey[]> {
+    const wanted = keys.filter((k) => isOldKey(k, query, cutoff));
+    const found = await Promise.all(
+      wanted.map(async (key): Promise<IamAccessKey | undefined> => {
+        try {
+          return { ...key, lastUse: await iam.getAccessKeyLastUsed(key.accessKeyId, slots) };
+        } catch (err) {
+          if (err instanceof IamException && err.code === IamErrorCode.NoSuchEntity) {
+            return undefined;
+          }
+          fail(err);
+          throw err;
+        }
+      }),
+    );
+    return found.filter((k): k is IamAccessKey => k !== undefined);
   }
 }
