@@ -20,6 +20,31 @@ export interface KeyRecord {
   status: 'Active' | 'Inactive';
 }
 
+/**
+ * An organization in one emulator: the management account and `small` members first come `large` members
+ * (ids 200000000001…, so the account directory, which sorts by id, hands them out first), each account rate
+ * limited on its own bucket.
+ */
+export interface OrganizationSetup {
+  seed: number;
+  /** Accounts with `smallUsers` users each, the management account included. */
+  smallAccounts: number;
+  smallUsers: number;
+  largeAccounts: number;
+  largeUsers: number;
+  nowMs: number;
+  latencyMs: [number, number];
+  rateLimit: RateLimit;
+  reportDelayMs: number;
+}
+
+export interface StartedOrganization {
+  url: string;
+  managementAccountId: string;
+  memberRoleName: string;
+  accounts: { accountId: string; name: string; users: number; usersWithKeys: number; large: boolean }[];
+}
+
 export interface StartedEmulator {
   url: string;
   users: number;
@@ -31,6 +56,10 @@ export interface StartedEmulator {
 
 export type WorkerRequest =
   | { op: 'start'; setup: EmulatorSetup }
+  | { op: 'startOrganization'; setup: OrganizationSetup }
+  | { op: 'expectedOldKeysByAccount'; hours: number; includeInactive: boolean; nowMs: number }
+  | { op: 'countersByAccount' }
+  | { op: 'denyAssumeRole'; accountIds: string[] }
   | { op: 'counters' }
   | { op: 'resetCounters' }
   | { op: 'expectedOldKeys'; hours: number; includeInactive: boolean; nowMs: number }
@@ -42,6 +71,12 @@ export type WorkerRequest =
 /** What each request answers. */
 export interface WorkerResults {
   start: StartedEmulator;
+  startOrganization: StartedOrganization;
+  /** Every ACTIVE account's expected keys, by account id. */
+  expectedOldKeysByAccount: Record<string, KeyRecord[]>;
+  countersByAccount: Record<string, EmulatorCounters>;
+  /** Replaces the set of accounts whose AssumeRole is refused. */
+  denyAssumeRole: null;
   counters: EmulatorCounters;
   resetCounters: null;
   expectedOldKeys: KeyRecord[];

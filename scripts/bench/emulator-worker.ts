@@ -3,14 +3,34 @@
  * rendering) does not share a thread with the scanner being measured. Driven over the IPC channel:
  * see emulator-protocol.ts. Exits when the parent goes away.
  */
-import { expectedOldKeys, IamEmulator, seedAccount } from '@app/iam-emulator';
-import type { EmulatorSetup, StartedEmulator, WorkerEnvelope, WorkerReply, WorkerResults } from './emulator-protocol';
+import {
+  DEFAULT_MEMBER_ROLE_NAME,
+  expectedOldKeys,
+  expectedOldKeysByAccount,
+  IamEmulator,
+  seedAccount,
+  seedOrganization,
+  type EmulatedOrganization,
+  type ExpectedOldKey,
+} from '@app/iam-emulator';
+import type {
+  EmulatorSetup,
+  KeyRecord,
+  OrganizationSetup,
+  StartedEmulator,
+  StartedOrganization,
+  WorkerEnvelope,
+  WorkerReply,
+  WorkerResults,
+} from './emulator-protocol';
 
 const DAY_MS = 24 * 3_600_000;
 let emulator: IamEmulator | undefined;
+let organization: EmulatedOrganization | undefined;
 
 async function start(setup: EmulatorSetup): Promise<StartedEmulator> {
   await emulator?.stop();
+  organization = undefined;
   const account = seedAccount({
     seed: setup.seed,
     users: setup.users,
@@ -32,6 +52,55 @@ async function start(setup: EmulatorSetup): Promise<StartedEmulator> {
     youngUsers: users.filter((u) => u.createDate.getTime() > setup.nowMs - DAY_MS).length,
     usersWithKeys: users.filter((u) => u.accessKeys.length > 0).length,
   };
+}
+
+async function startOrganization(setup: OrganizationSetup): Promise<StartedOrganization> {
+  await emulator?.stop();
+  const isLarge = (index: number) => index >= 1 && index <= setup.largeAccounts;
+  organization = seedOrganization({
+    seed: setup.seed,
+    accounts: setup.smallAccounts + setup.largeAccounts,
+    usersPerAccount: (index) => (isLarge(index) ? setup.largeUsers : setup.smallUsers),
+    now: new Date(setup.nowMs),
+    youngUserFraction: 0,
+  });
+  emulator = new IamEmulator({
+    organization,
+    seed: setup.seed,
+    latencyMs: setup.latencyMs,
+    rateLimit: setup.rateLimit,
+    reportDelayMs: setup.reportDelayMs,
+  });
+  const url = await emulator.start(0, '127.0.0.1');
+  return {
+    url,
+    managementAccountId: organization.managementAccountId,
+    memberRoleName: DEFAULT_MEMBER_ROLE_NAME,
+    accounts: organization.accounts.map(({ id, name, account }, index) => {
+      const users = account.listUsers();
+      return {
+        accountId: id,
+        name,
+        users: users.length,
+        usersWithKeys: users.filter((u) => u.accessKeys.length > 0).length,
+        large: isLarge(index),
+      };
+    }),
+  };
+}
+
+const keyRecord = (k: ExpectedOldKey): KeyRecord => ({
+  userName: k.userName,
+  accessKeyId: k.accessKeyId,
+  createdMs: k.createdDate.getTime(),
+  status: k.status,
+});
+
+function runningOrganization(): { emulator: IamEmulator; organization: EmulatedOrganization } {
+  if (!emulator || !organization) {
+    throw new Error('no organization started');
+  }
+  return { emulator, organization };
 }
 
 function running(): IamEmulator {
@@ -69,6 +138,26 @@ async function handle(request: WorkerEnvelope): Promise<WorkerResults[WorkerEnve
   switch (request.op) {
     case 'start':
       return start(request.setup);
+    case 'startOrganization':
+      return startOrganization(request.setup);
+    case 'expectedOldKeysByAccount': {
+      const byAccount = expectedOldKeysByAccount(runningOrganization().organization, {
+        hours: request.hours,
+        includeInactive: request.includeInactive,
+        now: new Date(request.nowMs),
+      });
+      return Object.fromEntries([...byAccount].map(([id, keys]) => [id, keys.map(keyRecord)]));
+    }
+    case 'countersByAccount': {
+      const org = runningOrganization().emulator;
+      return Object.fromEntries(org.accountIds.map((id) => [id, { ...org.countersFor(id) }]));
+    }
+    case 'denyAssumeRole': {
+      const denied = runningOrganization().emulator.assumeRoleDenied;
+      denied.clear();
+      request.accountIds.forEach((id) => denied.add(id));
+      return null;
+    }
     case 'counters':
       return running().counters;
     case 'resetCounters':
@@ -79,12 +168,7 @@ async function handle(request: WorkerEnvelope): Promise<WorkerResults[WorkerEnve
         hours: request.hours,
         includeInactive: request.includeInactive,
         now: new Date(request.nowMs),
-      }).map((k) => ({
-        userName: k.userName,
-        accessKeyId: k.accessKeyId,
-        createdMs: k.createdDate.getTime(),
-        status: k.status,
-      }));
+      }).map(keyRecord);
     case 'changeKeys':
       return changeKeys(request.count);
     case 'expireReport':
@@ -95,6 +179,7 @@ async function handle(request: WorkerEnvelope): Promise<WorkerResults[WorkerEnve
     case 'stop':
       await emulator?.stop();
       emulator = undefined;
+      organization = undefined;
       return null;
     default: {
       const _exhaustive: never = request;

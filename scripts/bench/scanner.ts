@@ -1,14 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { AccountDirectory } from '@app/accounts';
 import {
   CredentialReportStrategy,
   IAM_CALL_OBSERVER,
   IamCallMeter,
   IamClientProvider,
+  IamClientRegistry,
   iamConfig,
   IamModule,
   ListUsersStrategy,
   meterStorage,
+  OldKeysService,
+  OrganizationScanService,
   type IamAccessKey,
   type IamCallObserver,
   type IamCallOutcome,
@@ -76,7 +80,13 @@ export class BenchScanner {
 
     // Credentials stay: the SDK reads them at its first call. The rest is read once, when Nest builds the config.
     Object.assign(process.env, EMULATOR_AWS_ENV);
-    const restoreEnv = setEnv({ AWS_ENDPOINT_URL_IAM: endpoint, ...env });
+    // STS (the own account id) and Organizations too: nothing may reach for real AWS.
+    const restoreEnv = setEnv({
+      AWS_ENDPOINT_URL_IAM: endpoint,
+      AWS_ENDPOINT_URL_STS: endpoint,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: endpoint,
+      ...env,
+    });
     try {
       const moduleRef = await Test.createTestingModule({ imports: [BenchObserverModule, IamModule] })
         .setLogger({ log() {}, warn() {}, error: (m) => console.error(m), debug() {}, verbose() {} })
@@ -94,6 +104,22 @@ export class BenchScanner {
 
   get iam(): IamClientProvider {
     return this.moduleRef.get(IamClientProvider);
+  }
+
+  get organization(): OrganizationScanService {
+    return this.moduleRef.get(OrganizationScanService);
+  }
+
+  get directory(): AccountDirectory {
+    return this.moduleRef.get(AccountDirectory);
+  }
+
+  get registry(): IamClientRegistry {
+    return this.moduleRef.get(IamClientRegistry);
+  }
+
+  get oldKeys(): OldKeysService {
+    return this.moduleRef.get(OldKeysService);
   }
 
   listUsers(query: ScanQuery): Promise<ScanResult> {

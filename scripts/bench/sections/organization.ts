@@ -1,0 +1,462 @@
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { OrganizationScanResult, ScanQuery, ScanSource } from '@app/iam';
+import type { EmulatorCounters } from '@app/iam-emulator';
+import type { KeyRecord, StartedOrganization } from '../emulator-protocol';
+import { fixed, int, mb, pct, sec } from '../markdown';
+import { checkKeys, keysOk, median, type KeyCheck } from '../measure';
+import { BenchScanner } from '../scanner';
+import { describeError, timed, wholeSecondNow, type BenchContext, type Run, type SectionOutcome } from '../section';
+
+export interface OrganizationSizes {
+  /** Accounts with `smallUsers` users each, the management account included. */
+  smallAccounts: number;
+  smallUsers: number;
+  largeAccounts: number;
+  largeUsers: number;
+  latencyMs: [number, number];
+  ratePerSecond: number;
+  burst: number;
+  reportDelayMs: number;
+  /** Why the sizes differ from the issue's, if they do: printed in the note. */
+  scaleNote?: string;
+}
+
+const EVERY_KEY: ScanQuery = { hours: 0, includeInactive: true };
+const ACCOUNT_CONCURRENCY = 8;
+const TARGET_OVER_FLOOR = 0.25;
+const RSS_LIMIT = 400 * 1024 * 1024;
+/** Per-account durations with and without a denied account may differ by this much (scheduling noise). */
+const DURATION_SLACK = { ratio: 0.2, ms: 750 };
+
+/** One account's part of a run, as both the organization scan and the loop over accounts report it. */
+interface AccountPart {
+  status: 'ok' | 'failed' | 'skipped';
+  code?: string;
+  keys: KeyRecord[];
+  /** The account's own scan (stats.durationMs), without the wait for an account slot. */
+  durationMs?: number;
+}
+
+type Parts = Map<string, AccountPart>;
+
+interface RunSummary {
+  name: string;
+  source: ScanSource;
+  run: Run<Parts>;
+  byAccount: Record<string, EmulatorCounters>;
+  /** Keys compared per account with the emulator's answer; `lostAccounts` lists accounts not exact. */
+  check: KeyCheck;
+  inexactAccounts: string[];
+  /** Accounts expected to fail (AssumeRole denied): not compared, but they must show as failed. */
+  expectedFailed: string[];
+  floor: Floor;
+}
+
+interface Floor {
+  /** The slowest account's own floor at its rate limit (and the report's build time). */
+  accountMs: number;
+  slowestAccount: string;
+  /** Total useful IAM calls × measured CPU per call (bench and emulator processes) / cores. */
+  cpuMs: number;
+  cpuPerCallMs: number;
+  usefulCalls: number;
+  floorMs: number;
+}
+
+const usefulIamCalls = (c: EmulatorCounters): number =>
+  c.totalIamRequests - Object.values(c.throttled).reduce((a, b) => a + b, 0);
+
+function keyRecordsByAccount(result: OrganizationScanResult): Parts {
+  const parts: Parts = new Map();
+  for (const account of result.accounts) {
+    parts.set(account.accountId, {
+      status: account.status,
+      keys: [],
+      ...(account.status === 'failed' ? { code: account.code } : {}),
+      ...(account.status === 'ok' ? { durationMs: account.stats.durationMs } : {}),
+    });
+  }
+  for (const k of result.keys) {
+    parts.get(k.accountId)?.keys.push({
+      userName: k.userName,
+      accessKeyId: k.accessKeyId,
+      createdMs: k.createdDate.getTime(),
+      status: k.status,
+    });
+  }
+  return parts;
+}
+
+/** What a script looping over the accounts does: the same per-account clients and scans, one account at a time. */
+async function loopOverAccounts(scanner: BenchScanner, source: ScanSource, query: ScanQuery): Promise<Parts> {
+  const plan = await scanner.directory.resolve();
+  const parts: Parts = new Map();
+  for (const account of plan.accounts) {
+    try {
+      const iam = await scanner.registry.forAccount(account);
+      const result = await scanner.oldKeys.scan(source, query, iam);
+      parts.set(account.accountId, {
+        status: 'ok',
+        durationMs: result.stats.durationMs,
+        keys: result.keys.map((k) => ({
+          userName: k.userName,
+          accessKeyId: k.accessKeyId,
+          createdMs: k.createdDate.getTime(),
+          status: k.status,
+        })),
+      });
+    } catch (err) {
+      parts.set(account.accountId, { status: 'failed', code: describeError(err), keys: [] });
+    }
+  }
+  return parts;
+}
+
+class DeadlineError extends Error {}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${sec(ms)}`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * An organization of many small accounts and a few large ones, every account behind its own IAM rate
+ * limit, scanned whole through OrganizationScanService (real ListAccounts, AssumeRole and SDK over
+ * loopback): list-users and credential report against the floor, against a loop over the accounts, and
+ * again with one account's AssumeRole denied.
+ */
+export async function organizationScan(ctx: BenchContext, sizes: OrganizationSizes): Promise<SectionOutcome> {
+  const outcome: SectionOutcome = { tables: [], targets: [], failures: [] };
+  const { ratePerSecond, burst } = sizes;
+  const org = await ctx.worker.request({
+    op: 'startOrganization',
+    setup: {
+      seed: 505,
+      smallAccounts: sizes.smallAccounts,
+      smallUsers: sizes.smallUsers,
+      largeAccounts: sizes.largeAccounts,
+      largeUsers: sizes.largeUsers,
+      nowMs: wholeSecondNow(),
+      latencyMs: sizes.latencyMs,
+      rateLimit: { ratePerSecond, burst },
+      reportDelayMs: sizes.reportDelayMs,
+    },
+  });
+  const totalUsers = org.accounts.reduce((n, a) => n + a.users, 0);
+  const largest = org.accounts.reduce((a, b) => (b.users > a.users ? b : a));
+  // Four times the largest account's rate floor, plus a minute: a slower run is reported, not waited for forever.
+  const capMs = 4 * ((largest.users + 10) / ratePerSecond) * 1000 + 60_000;
+  const env = {
+    ACCOUNTS_SOURCE: 'organizations',
+    ACCOUNT_ROLE_NAME: org.memberRoleName,
+    ACCOUNT_CONCURRENCY: String(ACCOUNT_CONCURRENCY),
+    // Every run reads IAM: nothing is served from an earlier run's cache.
+    SCAN_CACHE_TTL_SECONDS: '0',
+    SCAN_MAX_DURATION_MS: String(Math.min(3_600_000, capMs)),
+    REPORT_POLL_INTERVAL_MS: '100',
+  };
+  // A member in the middle of the small ones, so accounts are scanned before and after it.
+  const denied = org.accounts.filter((a) => !a.large && a.accountId !== org.managementAccountId)[
+    Math.floor((sizes.smallAccounts - 1) / 2)
+  ].accountId;
+
+  const runs: RunSummary[] = [];
+  const measure = async (
+    name: string,
+    source: ScanSource,
+    scan: (scanner: BenchScanner) => Promise<Parts>,
+    deniedAccounts: string[] = [],
+  ): Promise<RunSummary> => {
+    // A process of its own each time: clients, STS sessions and learnt paces start afresh, as for the first scan.
+    const scanner = await BenchScanner.create(org.url, env);
+    try {
+      await scanner.warmUp(0);
+      await ctx.worker.request({ op: 'denyAssumeRole', accountIds: deniedAccounts });
+      await sleep((burst / ratePerSecond) * 1000 + 200); // every bucket full again
+      ctx.progress(`organization: ${name}`);
+      const run = await timed(ctx, scanner, () => withDeadline(scan(scanner), capMs));
+      const byAccount = await ctx.worker.request({ op: 'countersByAccount' });
+      const summary = await summarize(ctx, org, sizes, name, source, run, byAccount, deniedAccounts);
+      runs.push(summary);
+      return summary;
+    } finally {
+      await ctx.worker.request({ op: 'denyAssumeRole', accountIds: [] });
+      await scanner.close();
+    }
+  };
+
+  const wholeOrg = (source: ScanSource) => async (scanner: BenchScanner) =>
+    keyRecordsByAccount(await scanner.organization.scan(source, EVERY_KEY));
+  const listUsers = await measure('list-users, whole organization', 'list-users', wholeOrg('list-users'));
+  const report = await measure(
+    'credential report, whole organization',
+    'credential-report',
+    wholeOrg('credential-report'),
+  );
+  const loop = await measure('list-users, a loop over the accounts', 'list-users', (scanner) =>
+    loopOverAccounts(scanner, 'list-users', EVERY_KEY),
+  );
+  const withDenial = await measure(
+    `list-users, whole organization, AssumeRole denied for ${denied}`,
+    'list-users',
+    wholeOrg('list-users'),
+    [denied],
+  );
+
+  for (const summary of runs) {
+    const { run } = summary;
+    if (run.error) {
+      outcome.failures.push(`organization ${summary.name} failed: ${describeError(run.error)}`);
+    } else if (summary.inexactAccounts.length > 0) {
+      outcome.failures.push(
+        `organization ${summary.name}: ${summary.inexactAccounts.length} accounts not exact ` +
+          `(${summary.inexactAccounts.slice(0, 5).join(', ')}…), lost ${summary.check.lost} keys, ${summary.check.extra} unexpected`,
+      );
+    }
+  }
+
+  const cores = os.availableParallelism();
+  outcome.tables.push({
+    title: 'Organization: every account, each behind its own rate limit',
+    note:
+      `${int(org.accounts.length)} accounts (${sizes.smallAccounts} with ${int(sizes.smallUsers)} users, the management account ` +
+      `among them, and ${sizes.largeAccounts} with ${int(sizes.largeUsers)} users; ${int(totalUsers)} users in all), ` +
+      `listed by Organizations ListAccounts and reached through STS AssumeRole (the management account with its own credentials). ` +
+      `Every account has its own IAM token bucket: ${ratePerSecond} calls/s, burst ${burst}; ` +
+      `${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call; a credential report takes ${sizes.reportDelayMs} ms to build. ` +
+      `${sizes.scaleNote ?? ''}` +
+      `ACCOUNT_CONCURRENCY ${ACCOUNT_CONCURRENCY}, IAM_CONCURRENCY per account at its default, SCAN_CACHE_TTL_SECONDS=0 so each run reads IAM. ` +
+      `Each run builds IamModule afresh (new clients, STS sessions and paces). ` +
+      `Floor = the larger of the slowest account's own floor ((useful IAM calls − burst) / rate, plus the report's build time) ` +
+      `and the CPU floor (useful IAM calls × CPU per call, bench and emulator processes, measured in the run / ${cores} cores). ` +
+      `The loop scans the accounts one after another with the same per-account clients and OldKeysService. ` +
+      `Useful calls/s per account = that account's unthrottled IAM calls / its own scan time. Keys are compared exactly, account by account.`,
+    headers: [
+      'run',
+      'wall time',
+      'floor',
+      'over the floor',
+      'useful IAM calls',
+      'throttled',
+      'large accounts: useful calls/s',
+      'small accounts: median useful calls/s',
+      'peak RSS',
+      'accounts ok / failed',
+      'keys returned / expected',
+    ],
+    rows: runs.map((s) => {
+      const rates = ratesOf(s, org);
+      const parts = s.run.value;
+      const statuses = parts ? [...parts.values()] : [];
+      return [
+        s.name,
+        sec(s.run.wallMs),
+        `${sec(s.floor.floorMs)} (${s.floor.floorMs === s.floor.cpuMs ? 'CPU' : `account ${s.floor.slowestAccount}`})`,
+        pct(s.run.wallMs / s.floor.floorMs - 1, 1),
+        int(s.floor.usefulCalls),
+        int(Object.values(s.byAccount).reduce((n, c) => n + (c.totalIamRequests - usefulIamCalls(c)), 0)),
+        rates.large.length ? rates.large.map((r) => fixed(r, 1)).join(', ') : 'n/a',
+        fixed(median(rates.small), 1),
+        mb(s.run.peakRss),
+        `${statuses.filter((p) => p.status === 'ok').length} / ${statuses.filter((p) => p.status === 'failed').length}`,
+        s.run.error ? `failed: ${describeError(s.run.error)}` : checkCell(s),
+      ];
+    }),
+  });
+
+  const comparison = compareDurations(listUsers, withDenial, denied);
+  outcome.tables.push({
+    title: 'Organization: one account denied',
+    note:
+      `The same list-users scan with AssumeRole refused for ${denied}. Each other account's own scan time ` +
+      `(stats.durationMs) is compared with the run without the denial; a difference within ` +
+      `${pct(DURATION_SLACK.ratio)} or ${DURATION_SLACK.ms} ms (the larger) counts as unchanged.`,
+    headers: ['denied account', 'other accounts exact', 'accounts compared', 'largest difference', 'beyond slack'],
+    rows: [
+      [
+        `${denied}: ${withDenial.run.value?.get(denied)?.status ?? 'n/a'} ${withDenial.run.value?.get(denied)?.code ?? ''}`.trim(),
+        withDenial.inexactAccounts.length === 0 && !withDenial.run.error
+          ? 'yes'
+          : `no (${withDenial.inexactAccounts.length})`,
+        int(comparison.compared),
+        comparison.worst,
+        int(comparison.beyond.length),
+      ],
+    ],
+  });
+
+  const ratio = (s: RunSummary) =>
+    `${sec(s.run.wallMs)} vs floor ${sec(s.floor.floorMs)} (${pct(s.run.wallMs / s.floor.floorMs - 1, 1)} over)`;
+  const withinFloor = (s: RunSummary) => !s.run.error && s.run.wallMs <= (1 + TARGET_OVER_FLOOR) * s.floor.floorMs;
+  const peakRss = Math.max(...runs.map((s) => s.run.peakRss));
+  const lost = runs.reduce((n, s) => n + s.check.lost + s.check.extra, 0);
+  const deniedPart = withDenial.run.value?.get(denied);
+  outcome.targets.push(
+    {
+      target: 'Organization list-users scan within 25% of the floor',
+      measured: ratio(listUsers),
+      met: withinFloor(listUsers),
+    },
+    {
+      target: 'Organization credential-report scan within 25% of the floor',
+      measured: ratio(report),
+      met: withinFloor(report),
+    },
+    {
+      target: 'Organization scan faster than a loop over the accounts',
+      measured: `${fixed(loop.run.wallMs / listUsers.run.wallMs)}× (${sec(loop.run.wallMs)} vs ${sec(listUsers.run.wallMs)})`,
+      met: !loop.run.error && !listUsers.run.error && listUsers.run.wallMs < loop.run.wallMs,
+    },
+    {
+      target: 'Organization scans: peak RSS under 400 MB',
+      measured: runs.map((s) => mb(s.run.peakRss)).join(', '),
+      met: peakRss < RSS_LIMIT,
+    },
+    {
+      target: 'Organization scans: zero keys lost, every account exact',
+      measured: `${int(lost)} keys lost or unexpected over ${runs.length} runs, ${runs.reduce((n, s) => n + s.inexactAccounts.length, 0)} accounts not exact`,
+      met: runs.every((s) => !s.run.error && s.inexactAccounts.length === 0),
+    },
+    {
+      target: "AssumeRole denied for one account: the other accounts' answers exact and their times unchanged",
+      measured:
+        `${denied} ${deniedPart?.status ?? 'missing'}; others ${withDenial.inexactAccounts.length === 0 ? 'exact' : 'NOT exact'}; ` +
+        `${comparison.beyond.length} of ${comparison.compared} accounts beyond the slack (largest difference ${comparison.worst})`,
+      met:
+        !withDenial.run.error &&
+        deniedPart?.status === 'failed' &&
+        withDenial.inexactAccounts.length === 0 &&
+        comparison.beyond.length === 0,
+    },
+  );
+  if (deniedPart?.status !== 'failed' && !withDenial.run.error) {
+    outcome.failures.push(`organization: ${denied} had AssumeRole denied but is ${deniedPart?.status ?? 'missing'}`);
+  }
+  return outcome;
+}
+
+async function summarize(
+  ctx: BenchContext,
+  org: StartedOrganization,
+  sizes: OrganizationSizes,
+  name: string,
+  source: ScanSource,
+  run: Run<Parts>,
+  byAccount: Record<string, EmulatorCounters>,
+  expectedFailed: string[],
+): Promise<RunSummary> {
+  const [required, allowed] = await Promise.all([
+    ctx.worker.request({ op: 'expectedOldKeysByAccount', ...EVERY_KEY, nowMs: run.beforeMs }),
+    ctx.worker.request({ op: 'expectedOldKeysByAccount', ...EVERY_KEY, nowMs: run.afterMs }),
+  ]);
+  const check: KeyCheck = { expected: 0, returned: 0, lost: 0, extra: 0 };
+  const inexactAccounts: string[] = [];
+  for (const [accountId, keys] of Object.entries(required)) {
+    if (expectedFailed.includes(accountId)) {
+      continue;
+    }
+    const part = run.value?.get(accountId);
+    const one = checkKeys(part?.status === 'ok' ? part.keys : [], keys, allowed[accountId]);
+    check.expected += one.expected;
+    check.returned += one.returned;
+    check.lost += one.lost;
+    check.extra += one.extra;
+    if (part?.status !== 'ok' || !keysOk(one)) {
+      inexactAccounts.push(accountId);
+    }
+  }
+
+  let accountMs = 0;
+  let slowestAccount = 'n/a';
+  let usefulCalls = 0;
+  for (const account of org.accounts) {
+    const counters = byAccount[account.accountId];
+    if (!counters) {
+      continue;
+    }
+    const useful = usefulIamCalls(counters);
+    usefulCalls += useful;
+    const reportMs = source === 'credential-report' && useful > 0 ? sizes.reportDelayMs : 0;
+    const own = (Math.max(0, useful - sizes.burst) / sizes.ratePerSecond) * 1000 + reportMs;
+    if (own > accountMs) {
+      accountMs = own;
+      slowestAccount = account.accountId;
+    }
+  }
+  const cpuMs = (run.cpuShare + run.emulatorCpuShare) * run.wallMs;
+  const cpuPerCallMs = usefulCalls > 0 ? cpuMs / usefulCalls : NaN;
+  const cpuFloorMs = cpuMs / os.availableParallelism();
+  return {
+    name,
+    source,
+    run,
+    byAccount,
+    check,
+    inexactAccounts,
+    expectedFailed,
+    floor: {
+      accountMs,
+      slowestAccount,
+      cpuMs: cpuFloorMs,
+      cpuPerCallMs,
+      usefulCalls,
+      floorMs: Math.max(accountMs, cpuFloorMs),
+    },
+  };
+}
+
+/** Useful calls per second of each account over its own scan time: the large ones listed, the small ones as a median. */
+function ratesOf(s: RunSummary, org: StartedOrganization): { large: number[]; small: number[] } {
+  const large: number[] = [];
+  const small: number[] = [];
+  for (const account of org.accounts) {
+    const part = s.run.value?.get(account.accountId);
+    const counters = s.byAccount[account.accountId];
+    if (part?.status !== 'ok' || !part.durationMs || !counters) {
+      continue;
+    }
+    (account.large ? large : small).push(usefulIamCalls(counters) / (part.durationMs / 1000));
+  }
+  return { large, small };
+}
+
+function compareDurations(
+  base: RunSummary,
+  other: RunSummary,
+  denied: string,
+): { compared: number; beyond: string[]; worst: string } {
+  const beyond: string[] = [];
+  let compared = 0;
+  let worstMs = 0;
+  let worst = 'n/a';
+  for (const [accountId, part] of other.run.value ?? []) {
+    const was = base.run.value?.get(accountId);
+    if (accountId === denied || part.durationMs === undefined || was?.durationMs === undefined) {
+      continue;
+    }
+    compared++;
+    const diff = part.durationMs - was.durationMs;
+    if (Math.abs(diff) > Math.max(DURATION_SLACK.ms, DURATION_SLACK.ratio * was.durationMs)) {
+      beyond.push(accountId);
+    }
+    if (Math.abs(diff) >= Math.abs(worstMs)) {
+      worstMs = diff;
+      worst = `${diff >= 0 ? '+' : ''}${Math.round(diff)} ms on ${accountId} (${sec(was.durationMs)} without the denial)`;
+    }
+  }
+  return { compared, beyond, worst };
+}
+
+function checkCell(s: RunSummary): string {
+  const { check } = s;
+  const ok = s.inexactAccounts.length === 0;
+  const skipped = s.expectedFailed.length ? `, ${s.expectedFailed.length} denied account not compared` : '';
+  return ok
+    ? `${int(check.returned)} / ${int(check.expected)} ✓${skipped}`
+    : `${int(check.returned)} / ${int(check.expected)} ✗ (lost ${check.lost}, extra ${check.extra}, ${s.inexactAccounts.length} accounts)${skipped}`;
+}
