@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 
 /** The abort reason of a scan whose SCAN_MAX_DURATION_MS ran out. */
@@ -77,6 +78,8 @@ export class ScanDeadline {
       this.controller.abort(reason);
     }, maxMs);
     this.timer.unref();
+    // Every request and wait of the scan listens on this one signal: as many as the scan has out, by design.
+    setMaxListeners(0, this.controller.signal);
   }
 
   get signal(): AbortSignal {
