@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { StsClientProvider } from '@app/accounts';
 import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam-emulator';
 import { AppModule } from '../../apps/api/src/app.module';
@@ -25,6 +25,8 @@ export interface HarnessOptions {
   emulator?: IamEmulatorOptions;
   /** Extra environment for the app's config (validated at boot like in production). */
   env?: Record<string, string>;
+  /** Overrides before compiling, e.g. a clock the spec moves. */
+  configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
 /** The real AppModule over real HTTP, its IAM endpoint pointed at a fresh emulator on loopback. */
@@ -60,7 +62,8 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
   };
   Object.assign(process.env, env);
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const builder = Test.createTestingModule({ imports: [AppModule] });
+    const moduleRef = await (options.configure ? options.configure(builder) : builder).compile();
     const app = configureApp(moduleRef.createNestApplication({ ...API_APP_OPTIONS, logger: false }));
     await app.listen(0, '127.0.0.1');
     // The own account is asked of STS once per process, at the first scan; asked here, so the emulator's
