@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { demoHarnessOptions } from '../scripts/demo/demo-account';
+import { demoHarnessOptions, SAMPLE_HOURS } from '../scripts/demo/demo-account';
 import {
   askDemo,
   costBlock,
@@ -66,8 +66,8 @@ describe('the README samples (npm run readme:samples writes them)', () => {
 
   it('the README sends the same requests the samples were made with', () => {
     expect(readme).toContain(
-      "curl -s 'http://localhost:3000/v1/iam/old-access-keys/list-users?hours=2160&include_inactive=true'",
+      `curl -s 'http://localhost:3000/v1/iam/old-access-keys/list-users?hours=${SAMPLE_HOURS}&include_inactive=true'`,
     );
-    expect(readme).toContain(`-d '{"hours": 2160, "include_inactive": false}'`);
+    expect(readme).toContain(`-d '{"hours": ${SAMPLE_HOURS}, "include_inactive": false}'`);
   });
 });

@@ -73,13 +73,20 @@ export interface DemoSample {
   body?: Record<string, unknown>;
 }
 
+/** Two years: old enough that the README's sample answers stay a page long on the demo organization. */
+export const SAMPLE_HOURS = 17_520;
+
 /** The two requests the README shows, exactly as its curl commands send them. */
 export const DEMO_SAMPLES: readonly DemoSample[] = [
-  { id: 'list-users', method: 'GET', path: '/v1/iam/old-access-keys/list-users?hours=2160&include_inactive=true' },
+  {
+    id: 'list-users',
+    method: 'GET',
+    path: `/v1/iam/old-access-keys/list-users?hours=${SAMPLE_HOURS}&include_inactive=true`,
+  },
   {
     id: 'credential-report',
     method: 'POST',
     path: '/v1/iam/old-access-keys/credential-report',
-    body: { hours: 2160, include_inactive: false },
+    body: { hours: SAMPLE_HOURS, include_inactive: false },
   },
 ];

@@ -1,4 +1,4 @@
-import { DEMO_SAMPLES, type DemoSample } from './demo-account';
+import { DEMO_SAMPLES, SAMPLE_HOURS, type DemoSample } from './demo-account';
 
 export interface SampleAnswer {
   sample: DemoSample;
@@ -75,7 +75,7 @@ export function renderCosts(rows: CostRow[]): string {
   return [
     '| one request on the demo organization (3 accounts × 100 users) | `SCAN_CACHE_TTL_SECONDS=60` (default) | `SCAN_CACHE_TTL_SECONDS=0` |',
     '| --- | --- | --- |',
-    ...rows.map((r) => `| ${r.route} \`hours=2160\` | ${cell(r.calls[0])} | ${cell(r.calls[1])} |`),
+    ...rows.map((r) => `| ${r.route} \`hours=${SAMPLE_HOURS}\` | ${cell(r.calls[0])} | ${cell(r.calls[1])} |`),
   ].join('\n');
 }
 
