@@ -4,6 +4,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
+import { InventoryModule } from '@app/findings';
 import { IamModule } from '@app/iam';
 import {
   EventLoopLagMonitor,
@@ -22,6 +23,7 @@ import {
   RequestBodyGuard,
   ShutdownState,
 } from '@app/platform';
+import { AccessKeysController } from './access-keys/access-keys.controller';
 import { apiConfig } from './config/api.config';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
@@ -43,7 +45,19 @@ const AUTH_FAILURE_CLIENTS = 10_000;
           level: config.logLevel,
           pretty: config.env === 'development',
           // The routes' own parameters; the value of any other (say ?access_token=) is redacted in the logs.
-          shownQueryParams: ['hours', 'include_inactive', 'allow_partial', 'account_id'],
+          shownQueryParams: [
+            'hours',
+            'include_inactive',
+            'allow_partial',
+            'account_id',
+            'finding',
+            'status',
+            'include_exempted',
+            'older_than_hours',
+            'unused_days',
+            'never_used_grace_hours',
+            'source',
+          ],
         }),
     }),
     ThrottlerModule.forRootAsync({
@@ -58,8 +72,9 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     TerminusModule.forRoot({ logger: false }),
     MetricsModule,
     IamModule,
+    InventoryModule,
   ],
-  controllers: [OldKeysController, HealthController],
+  controllers: [OldKeysController, AccessKeysController, HealthController],
   providers: [
     ShutdownState,
     IamHealthIndicator,

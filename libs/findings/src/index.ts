@@ -11,3 +11,6 @@ export * from './findings.module';
 export * from './findings.service';
 export * from './findings.types';
 export * from './policy/findings.policy';
+export * from './inventory/inventory.module';
+export * from './inventory/inventory.service';
+export * from './inventory/inventory.types';

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { INVENTORY_OBSERVER } from '@app/findings';
 import { IAM_CALL_OBSERVER, ORGANIZATION_SCAN_OBSERVER, SCAN_OBSERVER } from '@app/iam';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsService } from './metrics.service';
@@ -12,7 +13,15 @@ import { MetricsService } from './metrics.service';
     { provide: IAM_CALL_OBSERVER, useExisting: MetricsService },
     { provide: SCAN_OBSERVER, useExisting: MetricsService },
     { provide: ORGANIZATION_SCAN_OBSERVER, useExisting: MetricsService },
+    { provide: INVENTORY_OBSERVER, useExisting: MetricsService },
   ],
-  exports: [MetricsService, HttpMetricsMiddleware, IAM_CALL_OBSERVER, SCAN_OBSERVER, ORGANIZATION_SCAN_OBSERVER],
+  exports: [
+    MetricsService,
+    HttpMetricsMiddleware,
+    IAM_CALL_OBSERVER,
+    SCAN_OBSERVER,
+    ORGANIZATION_SCAN_OBSERVER,
+    INVENTORY_OBSERVER,
+  ],
 })
 export class MetricsModule {}

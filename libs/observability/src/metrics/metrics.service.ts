@@ -11,6 +11,7 @@ import {
   type ScanResult,
   type ScanSource,
 } from '@app/iam';
+import { FINDING_CODES, type ExemptionCounts, type FindingCounts, type InventoryObserver } from '@app/findings';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const DAY_H = 24;
@@ -37,7 +38,7 @@ const ASSUME_ROLE_CODES = new Set<string>([
  * scans, keys and the pace carry `account_id` (the own account reads `self` until its id is known).
  */
 @Injectable()
-export class MetricsService implements IamCallObserver, ScanObserver, OrganizationScanObserver {
+export class MetricsService implements IamCallObserver, ScanObserver, OrganizationScanObserver, InventoryObserver {
   readonly registry = new Registry();
 
   private readonly httpRequests = new Counter({
@@ -116,6 +117,20 @@ export class MetricsService implements IamCallObserver, ScanObserver, Organizati
   private readonly keyIdsFromCache = new Counter({
     name: 'credential_report_key_ids_from_cache_total',
     help: 'Users whose access key ids a credential report scan took from the warm cache instead of ListAccessKeys',
+    registers: [this.registry],
+  });
+
+  private readonly findings = new Gauge({
+    name: 'access_key_findings',
+    help: 'Keys holding each finding (exempted ones included) in the last inventory of each account, under the configured thresholds',
+    labelNames: ['code', 'account_id'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly exemptions = new Gauge({
+    name: 'exemptions',
+    help: 'Exemptions by state at the last inventory: active (file entries in force and tag exemptions found), expiring_14d, expired, unmatched (in force, matched no finding)',
+    labelNames: ['state'] as const,
     registers: [this.registry],
   });
 
@@ -209,6 +224,20 @@ export class MetricsService implements IamCallObserver, ScanObserver, Organizati
       if (outcome.status === 'failed' && ASSUME_ROLE_CODES.has(outcome.code)) {
         this.assumeRoleFailures.inc({ account_id: outcome.accountId, code: outcome.code });
       }
+    }
+  }
+
+  inventoryFinished(findings: FindingCounts, exemptions: ExemptionCounts): void {
+    for (const [accountId, counts] of findings) {
+      for (const code of FINDING_CODES) {
+        this.findings.set({ code, account_id: accountId }, counts[code]);
+      }
+    }
+    this.exemptions.set({ state: 'active' }, exemptions.active);
+    this.exemptions.set({ state: 'expiring_14d' }, exemptions.expiringWithin14Days);
+    this.exemptions.set({ state: 'expired' }, exemptions.expired);
+    if (exemptions.unmatched !== undefined) {
+      this.exemptions.set({ state: 'unmatched' }, exemptions.unmatched);
     }
   }
 
