@@ -109,7 +109,7 @@ const ownAccountOf = (options: IamEmulatorOptions) => options.organization?.mana
  * actions its own credentials sent must be exactly the policy's.
  */
 describe('each app works with its own IAM policy and needs all of it', () => {
-  it('the API (deploy/aws/iam-policy-api.json): readiness, list-users and credential-report', async () => {
+  it('the API (deploy/aws/iam-policy-api.json): readiness, list-users, credential-report and the inventory', async () => {
     const allowed = policyActions('api');
     const seen = new Set<string>();
     for (const mode of ACCOUNT_MODES) {
@@ -124,6 +124,10 @@ describe('each app works with its own IAM policy and needs all of it', () => {
         expect((await fetch(`${h.url}/health/ready`)).status).toBe(200);
         expect((await askOldKeys(h.url, 'list-users', q, auth)).status).toBe(200);
         expect((await askOldKeys(h.url, 'credential-report', q, auth)).status).toBe(200);
+        for (const source of ['credential-report', 'list-users']) {
+          const inventory = await fetch(`${h.url}/v1/iam/access-keys?source=${source}`, { headers: auth });
+          expect({ source, status: inventory.status }).toEqual({ source, status: 200 });
+        }
         expect({ mode, errors: h.emulator.counters.errors }).toEqual({ mode, errors: {} });
         actionsSeen(h.emulator, ownAccountOf(options)).forEach((action) => seen.add(action));
       } finally {
