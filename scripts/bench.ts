@@ -48,8 +48,9 @@ const FULL: Sizes = {
     reportDelayMs: 500,
     scaleNote:
       "Users are a fifth of issue 13's (50 and 5,000 per account), accounts as many: at 20 calls/s a 5,000-user account " +
-      'alone takes over 250 s per scan and the loop over the accounts about 21 minutes, four runs would not fit in minutes. ' +
-      'The shape (200 small accounts, 3 large ones 100 times their size) and every ratio to the floor stay the same. ',
+      'alone takes over 250 s per scan and the loop over the accounts about 21 minutes. Not scaled further: each small ' +
+      "account's fixed costs (AssumeRole, a new client, its first throttle, the report's build) do not shrink with its " +
+      'users, so smaller accounts would skew the comparison; the section takes about 8 minutes. ',
   },
 };
 
@@ -220,9 +221,10 @@ function renderDocument(input: DocumentInput): string {
     '',
     `Written by \`${command}\` (\`scripts/bench.ts\`); re-run it to refresh this page. Every number below was measured by`,
     'that run, side by side in one session. The IAM emulator runs in a child process (`scripts/bench/emulator-worker.ts`)',
-    "so its event loop does not share the scanner's thread; the scans use the real `IamModule` (client provider, strategies,",
-    "limiter) built by Nest, the real AWS SDK over HTTP on loopback, and fake credentials. Every scan's keys are compared",
-    'exactly with what the emulator holds; a wrong answer makes the run fail, a missed speed target does not.',
+    "so its event loop does not share the scanner's thread; the scans use the real `IamModule` (client provider, per-account",
+    'client registry, strategies, limiter, organization scan) built by Nest, the real AWS SDK over HTTP on loopback (IAM,',
+    "STS and Organizations), and fake credentials. Every scan's keys are compared exactly with what the emulator holds; a",
+    'wrong answer makes the run fail, a missed speed target does not.',
     '',
     '| | |',
     '| --- | --- |',

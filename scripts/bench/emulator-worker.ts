@@ -3,6 +3,7 @@
  * rendering) does not share a thread with the scanner being measured. Driven over the IPC channel:
  * see emulator-protocol.ts. Exits when the parent goes away.
  */
+import { setMaxListeners } from 'node:events';
 import {
   DEFAULT_MEMBER_ROLE_NAME,
   expectedOldKeys,
@@ -25,6 +26,9 @@ import type {
 } from './emulator-protocol';
 
 const DAY_MS = 24 * 3_600_000;
+
+// Each request held for its latency listens on the emulator's stop signal: an organization scan holds dozens at once.
+setMaxListeners(1000);
 let emulator: IamEmulator | undefined;
 let organization: EmulatedOrganization | undefined;
 
