@@ -129,8 +129,7 @@ describe('GET /v1/iam/access-keys: findings from both sources', () => {
         findings: k.findings,
       })),
     );
-    // Last use came with the report: no GetAccessKeyLastUsed, and no tags read without an exemption to find... but
-    // tags are read for users with findings.
+    // Last use came with the report: no GetAccessKeyLastUsed.
     expect(h.emulator.counters.requests.GetAccessKeyLastUsed ?? 0).toBe(0);
   });
 
