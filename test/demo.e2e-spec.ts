@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { ROOT } from './support/api-harness';
+import { freePort } from './support/free-port';
 
 const run = promisify(execFile);
 const TOKEN = 'demo-check-token-0123456789abcdef';
@@ -18,7 +19,7 @@ interface Demo {
 
 /** `npm run demo` as a user runs it (or its node process alone), on free loopback ports, until it prints its commands. */
 async function startDemo(env: Record<string, string>, viaNpm = false): Promise<Demo> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const [command, args] = viaNpm
     ? ['npm', ['run', '--silent', 'demo']]
     : [process.execPath, ['-r', '@swc-node/register', 'scripts/demo.ts']];
@@ -27,7 +28,7 @@ async function startDemo(env: Record<string, string>, viaNpm = false): Promise<D
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
-      METRICS_PORT: String(port + 20_000),
+      METRICS_PORT: String(await freePort()),
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',

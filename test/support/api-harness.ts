@@ -9,6 +9,7 @@ import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam
 import { AppModule } from '../../apps/api/src/app.module';
 import { API_APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
 import { MetricsListener } from '../../apps/api/src/metrics/metrics-listener';
+import { freePort } from './free-port';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -102,8 +103,8 @@ export interface SpawnedApi {
 
 /** The API as its own process (`apps/api/src/main.ts`), for signals, exit codes and log lines. */
 export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<SpawnedApi> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const metricsPort = port + 20_000;
+  const port = await freePort();
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
     cwd: ROOT,
     env: {
