@@ -41,6 +41,8 @@ describe(StsClientProvider.name, () => {
   };
 
   beforeEach(() => {
+    // The client's creation line is asserted where it matters (below); elsewhere it is noise in npm test.
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     sts.reset();
     assumeRole.reset();
     sts.on(GetCallerIdentityCommand).resolves({
