@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { NotifierExitCode, RotationNotifierJob } from '@app/notifier';
 import { runNotifier } from './run-notifier';
@@ -48,6 +51,41 @@ describe(runNotifier.name, () => {
 
     expect(logger.error.mock.calls.map((c) => String(c[0])).join('\n')).toContain(
       'ACCOUNT_ROLE_NAME (unset): required with ACCOUNTS_SOURCE=organizations',
+    );
+  });
+
+  it('stops at boot naming a bad findings variable', async () => {
+    process.env = {
+      ...saved,
+      NOTIFIER_SENDER: 'keys@example.com',
+      NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+      UNUSED_MAX_DAYS: 'forty',
+    };
+
+    await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+
+    expect(logger.error.mock.calls.map((c) => String(c[0])).join('\n')).toContain('UNUSED_MAX_DAYS');
+  });
+
+  it('stops at boot on a bad exemptions file, naming its line and field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'notifier-exemptions-'));
+    const file = path.join(dir, 'exemptions.yaml');
+    writeFileSync(file, 'exemptions:\n  - match: { user_name: a }\n    expires_at: 2026-01-01\n');
+    process.env = {
+      ...saved,
+      AWS_REGION: 'us-east-1',
+      NOTIFIER_SENDER: 'keys@example.com',
+      NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+      EXEMPTIONS_FILE: file,
+    };
+    try {
+      await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    expect(logger.error.mock.calls.map((c) => String(c[0])).join('\n')).toContain(
+      `EXEMPTIONS_FILE ${file} line 2: exemptions[0].reason: required`,
     );
   });
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { FindingsModule } from '@app/findings';
 import { IamModule, OrganizationScanService } from '@app/iam';
 import { notifierConfig, type NotifierConfig } from './config/notifier.config';
 import { EmailDeliveryService } from './delivery/email-delivery.service';
@@ -15,7 +16,8 @@ import { SesClientProvider } from './ses/ses-client.provider';
 
 @Module({
   // IamModule brings AccountsModule: ACCOUNTS_SOURCE decides which accounts the job covers (self by default).
-  imports: [ConfigModule.forFeature(notifierConfig), IamModule],
+  // FindingsModule: EXEMPTIONS_FILE, read and checked at boot, silences the reminders of exempted keys.
+  imports: [ConfigModule.forFeature(notifierConfig), IamModule, FindingsModule],
   providers: [
     SesClientProvider,
     SesEmailDriver,

@@ -78,6 +78,10 @@ export interface NotifierSummary {
   emailsFailed: number;
   /** Messages rendered but deliberately not sent: every message in dry-run mode. */
   emailsSkipped: number;
+  /** Keys past the warning age that an exemption in force (covering `old`) kept from their owners. */
+  exempted: number;
+  /** Keys past their age whose exemption has expired: reminded again and listed in the digest. */
+  exemptionsLapsed: number;
   exitCode: number;
   durationMs: number;
   error?: string;

@@ -1,6 +1,6 @@
 import type { AccountOutcome } from '@app/iam';
 import { ownerKey, type ClassifiedKey, type OutgoingEmail, type OwnerMap } from '../notifier.types';
-import type { EmailRenderer } from '../render/email-renderer';
+import { hasExemptionNews, type DigestInput, type EmailRenderer } from '../render/email-renderer';
 
 export interface EmailPlanInput {
   keys: readonly ClassifiedKey[];
@@ -10,13 +10,15 @@ export interface EmailPlanInput {
   keysSeen: number;
   usersSeen: number;
   accounts: readonly AccountOutcome[];
+  exemptions?: DigestInput['exemptions'];
 }
 
 /**
  * One message per owner address covering all their keys, in every account; the keys without a valid owner,
  * and the digest of every key past the warning age, to each fallback recipient. One recipient per message,
  * so a rejected address costs only its own message. The digest also goes out when no key is due but an
- * account could not be scanned: its keys were not checked, and silence would read as "nothing due".
+ * account could not be scanned: its keys were not checked, and silence would read as "nothing due"; and when
+ * an exemption lapsed or is about to. `keys` are the keys to remind: exempted ones are left out by the caller.
  */
 export function planEmails(input: EmailPlanInput, renderer: EmailRenderer): OutgoingEmail[] {
   const byOwner = new Map<string, ClassifiedKey[]>();
@@ -45,7 +47,11 @@ export function planEmails(input: EmailPlanInput, renderer: EmailRenderer): Outg
       })),
     );
   }
-  if (input.keys.length > 0 || input.accounts.some((a) => a.status === 'failed')) {
+  if (
+    input.keys.length > 0 ||
+    input.accounts.some((a) => a.status === 'failed') ||
+    hasExemptionNews(input.exemptions)
+  ) {
     const message = renderer.digest(input);
     emails.push(
       ...input.fallbackRecipients.map((to) => ({

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { ExemptionsService, type FindingsConfig } from '@app/findings';
 import type { ConfigType } from '@nestjs/config';
 import {
   IamErrorCode,
@@ -273,5 +274,51 @@ describe(RotationNotifierJob.name, () => {
     owners.resolve.mockResolvedValue(new Map());
 
     expect(await sut.run()).toMatchObject({ keysSeen: 1, warned: 0, expired: 0, emailsPlanned: 0, exitCode: 0 });
+  });
+  it('sends no owner reminder for a key an exemption covers, takes tag exemptions from the tags read, and counts both', async () => {
+    const findings: FindingsConfig = {
+      thresholds: { rotationMaxAgeHours: 2160, unusedMaxDays: 45, neverUsedGraceHours: 1080 },
+      exemptionMaxDays: 180,
+    };
+    const file = new ExemptionsService(
+      [
+        {
+          source: 'file',
+          match: { userName: 'old' },
+          findings: ['old'],
+          reason: 'Vendor appliance',
+          expiresAt: new Date(now.getTime() + 10 * DAY_MS),
+          line: 2,
+        },
+      ],
+      findings,
+    );
+    owners.resolve.mockImplementation((_keys, tagsRead) => {
+      tagsRead?.set(`${SELF}/mid`, {
+        'iam-key-monitor:exempt-until': '2026-12-01',
+        'iam-key-monitor:exempt-reason': 'Migrating to roles',
+      });
+      return Promise.resolve(
+        new Map<string, OwnerResolution>([
+          [`${SELF}/old`, { kind: 'owner', address: 'old@example.com' }],
+          [`${SELF}/mid`, { kind: 'owner', address: 'mid@example.com' }],
+        ]),
+      );
+    });
+    sut = new RotationNotifierJob(
+      scanner,
+      owners as unknown as OwnerResolverService,
+      delivery as unknown as EmailDeliveryService,
+      config,
+      file,
+    );
+
+    const summary = await sut.run();
+
+    const emails = delivery.deliverAll.mock.calls[0][0];
+    expect(emails.map((e) => [e.kind, e.to, e.accessKeyIds])).toEqual([['digest', 'sec@example.com', []]]);
+    expect(emails[0].text).toContain('Exempted: 2 AWS access keys (no owner reminder)');
+    expect(emails[0].text).toContain('Exemptions expiring within 14 days: 2');
+    expect(summary).toMatchObject({ warned: 1, expired: 1, exempted: 2, exemptionsLapsed: 0, exitCode: 0 });
   });
 });

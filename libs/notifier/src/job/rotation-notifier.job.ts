@@ -1,11 +1,19 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { ExemptionsService, type Exemption } from '@app/findings';
 import type { AccountOutcome, OrganizationScanOptions, OrganizationScanResult, ScanQuery, ScanSource } from '@app/iam';
 import { classifyKeys } from '../classify/classify-keys';
 import { notifierConfig } from '../config/notifier.config';
 import { EmailDeliveryService } from '../delivery/email-delivery.service';
+import { applyKeyExemptions, type KeyExemptions } from '../exemptions/key-exemptions';
 import { KEY_SCANNER } from '../notifier.constants';
-import type { FallbackReason, NotifierSummary, OwnerMap } from '../notifier.types';
+import {
+  ownerKey,
+  type ClassifiedKey,
+  type FallbackReason,
+  type NotifierSummary,
+  type OwnerMap,
+} from '../notifier.types';
 import { OwnerResolverService } from '../owners/owner-resolver.service';
 import { accountText, EmailRenderer } from '../render/email-renderer';
 import { exitCodeFor } from './exit-code';
@@ -28,6 +36,7 @@ export class RotationNotifierJob {
     private readonly owners: OwnerResolverService,
     private readonly delivery: EmailDeliveryService,
     @Inject(notifierConfig.KEY) private readonly config: ConfigType<typeof notifierConfig>,
+    @Optional() private readonly exemptions?: ExemptionsService,
   ) {}
 
   async run(): Promise<NotifierSummary> {
@@ -49,6 +58,8 @@ export class RotationNotifierJob {
       emailsSent: 0,
       emailsFailed: 0,
       emailsSkipped: 0,
+      exempted: 0,
+      exemptionsLapsed: 0,
       exitCode: 0,
       durationMs: 0,
     };
@@ -89,7 +100,9 @@ export class RotationNotifierJob {
       const now = scan.dataReadAt ?? new Date();
       const policy = { warnAgeDays: this.config.warnAgeDays, expireAgeDays: this.config.expireAgeDays };
       const keys = classifyKeys(scan.keys, (accountId) => readAt.get(accountId) ?? now, policy);
-      const owners = await this.owners.resolve(keys);
+      const tagsRead = new Map<string, Record<string, string>>();
+      const owners = await this.owners.resolve(keys, tagsRead);
+      const { remind, ...exemptions } = this.exemptionsOf(keys, tagsRead, now);
       const renderer = new EmailRenderer({
         now,
         policy,
@@ -98,12 +111,13 @@ export class RotationNotifierJob {
       });
       const emails = planEmails(
         {
-          keys,
+          keys: remind,
           owners,
           fallbackRecipients: this.config.fallbackRecipients,
           keysSeen: scan.keys.length,
           usersSeen: summary.usersSeen,
           accounts: scan.accounts,
+          exemptions,
         },
         renderer,
       );
@@ -115,6 +129,8 @@ export class RotationNotifierJob {
         ownersWithoutTag: countFallbacks(owners, 'missing-tag'),
         ownerLookupsFailed: countFallbacks(owners, 'lookup-failed'),
         emailsPlanned: emails.length,
+        exempted: exemptions.exempted.length,
+        exemptionsLapsed: exemptions.lapsed.length,
       });
       const results = await this.delivery.deliverAll(emails);
       const delivered = results.filter((r) => r.ok).length;
@@ -132,6 +148,37 @@ export class RotationNotifierJob {
     summary.durationMs = Math.round(performance.now() - started);
     this.logger.log({ msg: 'The notifier run finished', ...summary });
     return summary;
+  }
+
+  /** The file's exemptions and each user's tag exemption (from the tags the owner lookup read) applied to the keys. */
+  private exemptionsOf(
+    keys: readonly ClassifiedKey[],
+    tagsRead: ReadonlyMap<string, Record<string, string>>,
+    now: Date,
+  ): KeyExemptions {
+    if (!this.exemptions) {
+      return { remind: [...keys], exempted: [], lapsed: [], expiring: [], expiredRecently: [] };
+    }
+    const tagExemptions = new Map<string, Exemption>();
+    for (const key of keys) {
+      const id = ownerKey(key);
+      const tags = tagsRead.get(id);
+      if (!tags || tagExemptions.has(id)) {
+        continue;
+      }
+      const { exemption, problem } = this.exemptions.fromTags({
+        accountId: key.accountId,
+        userName: key.userName,
+        tags,
+        now,
+      });
+      if (exemption) {
+        tagExemptions.set(id, exemption);
+      } else if (problem) {
+        this.logger.warn({ msg: problem, event: 'notifier.exemption-tag-invalid', accountId: key.accountId });
+      }
+    }
+    return applyKeyExemptions({ keys, declared: this.exemptions.declared, tagExemptions, now });
   }
 }
 

@@ -44,8 +44,14 @@ export class OwnerResolverService {
     @Inject(accountsConfig.KEY) private readonly accountSettings: ConfigType<typeof accountsConfig>,
   ) {}
 
-  /** Keyed by `ownerKey(user)`. */
-  async resolve(users: Iterable<AccountUser>): Promise<Map<string, OwnerResolution>> {
+  /**
+   * Keyed by `ownerKey(user)`. `tagsRead`, when given, receives every tag set read (same keys), so the job finds the
+   * users' exemption tags without a second ListUserTags.
+   */
+  async resolve(
+    users: Iterable<AccountUser>,
+    tagsRead?: Map<string, Record<string, string>>,
+  ): Promise<Map<string, OwnerResolution>> {
     const byAccount = new Map<string, { account: AccountRef; userNames: Set<string> }>();
     for (const { accountId, accountName, userName } of users) {
       const account = accountName === undefined ? { accountId } : { accountId, accountName };
@@ -56,27 +62,37 @@ export class OwnerResolverService {
     const accounts = new ConcurrencyLimiter(this.accountSettings.concurrency);
     const resolved = await Promise.all(
       [...byAccount.values()].map(({ account, userNames }) =>
-        accounts.run(() => this.resolveInAccount(account, [...userNames])),
+        accounts.run(() => this.resolveInAccount(account, [...userNames], tagsRead)),
       ),
     );
     return new Map(resolved.flat());
   }
 
-  private async resolveInAccount(account: AccountRef, userNames: string[]): Promise<Array<[string, OwnerResolution]>> {
+  private async resolveInAccount(
+    account: AccountRef,
+    userNames: string[],
+    tagsRead: Map<string, Record<string, string>> | undefined,
+  ): Promise<Array<[string, OwnerResolution]>> {
     const limiter = new ConcurrencyLimiter(this.iamSettings.concurrency);
     return Promise.all(
       userNames.map((userName) =>
         limiter.run(async (): Promise<[string, OwnerResolution]> => [
           ownerKey({ accountId: account.accountId, userName }),
-          await this.resolveOne(account, userName),
+          await this.resolveOne(account, userName, tagsRead),
         ]),
       ),
     );
   }
 
-  private async resolveOne(account: AccountRef, userName: string): Promise<OwnerResolution> {
+  private async resolveOne(
+    account: AccountRef,
+    userName: string,
+    tagsRead: Map<string, Record<string, string>> | undefined,
+  ): Promise<OwnerResolution> {
     try {
-      const resolution = resolveOwnerTag(await this.tags.listUserTags(account, userName), this.config.ownerTagKey);
+      const tags = await this.tags.listUserTags(account, userName);
+      tagsRead?.set(ownerKey({ accountId: account.accountId, userName }), tags);
+      const resolution = resolveOwnerTag(tags, this.config.ownerTagKey);
       if (resolution.kind === 'fallback' && resolution.reason === 'invalid-address') {
         this.logger.warn({
           msg: 'The owner tag holds no valid email address',

@@ -1,6 +1,8 @@
+import type { Exemption } from '@app/findings';
 import type { AccountOutcome } from '@app/iam';
 import type { AgePolicy } from '../classify/classify-keys';
 import { accountSignInUrl, securityCredentialsUrl, type AwsPartition } from '../config/partition';
+import { DIGEST_EXPIRING_DAYS, type KeyExemptions } from '../exemptions/key-exemptions';
 import { ownerKey, type ClassifiedKey, type OwnerMap, type OwnerResolution } from '../notifier.types';
 import { html, SafeHtml } from './html';
 
@@ -24,6 +26,28 @@ export interface DigestInput {
   usersSeen: number;
   /** Every configured account and how its scan went; failed ones are shown first, as not checked. */
   accounts: readonly AccountOutcome[];
+  /** Exempted keys, lapsed exemptions and those about to lapse; their sections come after the keys. */
+  exemptions?: Omit<KeyExemptions, 'remind'>;
+}
+
+/** Whether the digest has exemption news worth a message even when no key is due. */
+export function hasExemptionNews(exemptions: DigestInput['exemptions']): boolean {
+  return (
+    exemptions !== undefined &&
+    (exemptions.lapsed.length > 0 || exemptions.expiring.length > 0 || exemptions.expiredRecently.length > 0)
+  );
+}
+
+function matchText(e: Exemption): string {
+  const { accountId, userName, accessKeyId } = e.match;
+  return [
+    accountId && `account ${accountId}`,
+    userName && `user ${userName}`,
+    accessKeyId && `key ${accessKeyId}`,
+    e.source === 'tag' ? '(user tags)' : e.line !== undefined ? `(file line ${e.line})` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 const COLORS = {
@@ -193,7 +217,71 @@ export class EmailRenderer {
     } else if (input.keys.length > 0) {
       blocks.push(this.table(input.keys, [this.col.account, ...columns]));
     }
+    if (input.exemptions) {
+      blocks.push(...this.exemptionBlocks(input.exemptions));
+    }
     return this.compose(this.prefixed(subject), 'Daily access key digest', intro, blocks, '');
+  }
+
+  /** Lapsed first (keys owners must rotate now), then what lapses soon, what lapsed since yesterday, what is exempted. */
+  private exemptionBlocks(ex: NonNullable<DigestInput['exemptions']>): Block[] {
+    const blocks: Block[] = [];
+    const exemptionColumns: Column<Exemption>[] = [
+      { title: 'Exemption', cell: (e) => html`${matchText(e)}`, text: (e) => `Exemption: ${matchText(e)}` },
+      { title: 'Reason', cell: (e) => html`${e.reason}`, text: (e) => `Reason: ${e.reason}` },
+      {
+        title: 'Expires',
+        nowrap: true,
+        cell: (e) => html`${formatDate(e.expiresAt)}`,
+        text: (e) => `Expires: ${formatDate(e.expiresAt)}`,
+      },
+      { title: 'Ticket', cell: (e) => html`${e.ticket ?? ''}`, text: (e) => `Ticket: ${e.ticket ?? '-'}` },
+      {
+        title: 'Approved by',
+        cell: (e) => html`${e.approvedBy ?? ''}`,
+        text: (e) => `Approved by: ${e.approvedBy ?? '-'}`,
+      },
+    ];
+    const keyColumns = (label: string): Column<{ key: ClassifiedKey; exemption: Exemption }>[] => [
+      { title: 'Account', cell: (x) => this.accountCell(x.key), text: (x) => `Account: ${accountText(x.key)}` },
+      { title: 'User', cell: (x) => html`${x.key.userName}`, text: (x) => `User: ${x.key.userName}` },
+      { title: 'Access key ID', cell: (x) => html`${x.key.accessKeyId}`, text: (x) => `Key: ${x.key.accessKeyId}` },
+      {
+        title: 'Age',
+        nowrap: true,
+        cell: (x) => html`${days(x.key.ageDays)}`,
+        text: (x) => `Age: ${days(x.key.ageDays)}`,
+      },
+      {
+        title: label,
+        cell: (x) => html`${formatDate(x.exemption.expiresAt)}: ${x.exemption.reason}`,
+        text: (x) => `${label}: ${formatDate(x.exemption.expiresAt)}: ${x.exemption.reason}`,
+      },
+    ];
+    const section = <T>(title: string, rows: readonly T[], columns: Column<T>[], color?: string) => {
+      if (rows.length > 0) {
+        blocks.push(this.subheading(title, color), this.table(rows, columns));
+      }
+    };
+    section(
+      `Exemption lapsed: ${keys(ex.lapsed.length)} past their age, owners reminded again`,
+      ex.lapsed,
+      keyColumns('Exemption expired'),
+      COLORS.expired,
+    );
+    section(
+      `Exemptions expiring within ${days(DIGEST_EXPIRING_DAYS)}: ${ex.expiring.length}`,
+      ex.expiring,
+      exemptionColumns,
+      COLORS.warning,
+    );
+    section(
+      `Exemptions expired since yesterday's digest: ${ex.expiredRecently.length}`,
+      ex.expiredRecently,
+      exemptionColumns,
+    );
+    section(`Exempted: ${keys(ex.exempted.length)} (no owner reminder)`, ex.exempted, keyColumns('Exempted until'));
+    return blocks;
   }
 
   /** First in the digest, in red: an account whose keys were not checked must never read as "nothing due". */
