@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseExemptionsFile } from '@app/findings';
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -35,6 +37,7 @@ const deployment = findObject<IDeployment>(manifests, 'Deployment');
 const cronJob = findObject<ICronJob>(manifests, 'CronJob');
 const service = findObject<IService>(manifests, 'Service');
 const configMap = findObject<IConfigMap>(manifests, 'ConfigMap', CONFIG_NAME);
+const EXEMPTIONS_CONFIG_NAME = 'iam-key-monitor-exemptions';
 const apiPod = deployment.spec!.template.spec!;
 const notifierPod = cronJob.spec!.jobTemplate.spec!.template.spec!;
 const apiContainer = apiPod.containers[0];
@@ -204,8 +207,26 @@ describe('workloads', () => {
     const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
     expect(mount).toBeDefined();
     expect(pod.volumes?.find((v) => v.name === mount!.name)?.emptyDir).toBeDefined();
-    expect(pod.volumes?.every((v) => v.emptyDir !== undefined)).toBe(true);
+    const writable = (container.volumeMounts ?? []).filter((m) => m.readOnly !== true).map((m) => m.name);
+    expect(writable).toEqual([mount!.name]);
+    expect(pod.volumes?.every((v) => v.emptyDir !== undefined || v.configMap !== undefined)).toBe(true);
   });
+
+  it.each(workloads)(
+    '%s: mounts the exemptions ConfigMap read-only where EXEMPTIONS_FILE points, and the example file loads',
+    (_, pod, container) => {
+      const file = configMap.data!.EXEMPTIONS_FILE;
+      expect(file).toBe('/etc/iam-key-monitor/exemptions.yaml');
+      const mount = container.volumeMounts?.find((m) => m.mountPath === path.posix.dirname(file));
+      expect(mount?.readOnly).toBe(true);
+      const volume = pod.volumes?.find((v) => v.name === mount!.name);
+      expect(volume?.configMap?.name).toBe(EXEMPTIONS_CONFIG_NAME);
+      const exemptions = findObject<IConfigMap>(manifests, 'ConfigMap', EXEMPTIONS_CONFIG_NAME);
+      const text = exemptions.data?.[path.posix.basename(file)];
+      expect(text).toBeDefined();
+      expect(parseExemptionsFile(text!, { fileName: 'example', now: new Date(), maxDays: 180 })).toEqual([]);
+    },
+  );
 
   it.each(workloads)('%s: sets requests and limits for cpu and memory', (_, _pod, container) => {
     for (const kind of ['requests', 'limits'] as const) {

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -39,7 +41,12 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
   beforeAll(async () => {
     emulator = new IamEmulator({ account: seedAccount({ seed: 7, users: 5 }) });
     const url = await emulator.start(0, '127.0.0.1');
+    // The exemptions ConfigMap as the pod mounts it, at a temporary path.
+    const exemptions = findObject<IConfigMap>(manifests, 'ConfigMap', 'iam-key-monitor-exemptions').data ?? {};
+    const exemptionsFile = path.join(mkdtempSync(path.join(tmpdir(), 'exemptions-')), 'exemptions.yaml');
+    writeFileSync(exemptionsFile, exemptions['exemptions.yaml'] ?? '');
     Object.assign(process.env, configMap, {
+      EXEMPTIONS_FILE: exemptionsFile,
       API_TOKENS: TOKEN,
       LOG_LEVEL: 'silent',
       AWS_ENDPOINT_URL_IAM: url,
@@ -67,14 +74,14 @@ describe('the probes in deploy/deployment.yaml hit routes the API serves', () =>
     expect(probePaths).toEqual(['/health/live', '/health/live', '/health/ready']);
   });
 
-  itWhenHealthExists.each([...new Set(probePaths)])('%s answers 200 without a token', async (path) => {
-    await request(http()).get(path!).expect(200);
+  itWhenHealthExists.each([...new Set(probePaths)])('%s answers 200 without a token', async (probePath) => {
+    await request(http()).get(probePath!).expect(200);
   });
 
   it('keeps the API itself behind the token the Secret provides', async () => {
-    const path = '/v1/iam/old-access-keys/list-users?hours=24';
-    await request(http()).get(path).expect(401);
-    const res = await request(http()).get(path).set('Authorization', `Bearer ${TOKEN}`).expect(200);
+    const route = '/v1/iam/old-access-keys/list-users?hours=24';
+    await request(http()).get(route).expect(401);
+    const res = await request(http()).get(route).set('Authorization', `Bearer ${TOKEN}`).expect(200);
     expect(res.body).toHaveProperty('old_access_keys');
   });
 
