@@ -378,6 +378,36 @@ describe('GET /v1/iam/access-keys: exemptions', () => {
     ]);
   });
 
+  it('ignores a tag exemption beyond EXEMPTION_MAX_DAYS, and one whose tags cannot be read, and still answers', async () => {
+    const user = 'lastuse-inactive-then-never';
+    const neverKey = expected.find((k) => k.userName === user && k.findings.includes('never_used'))!.accessKeyId;
+    account.setUserTags(user, {
+      'iam-key-monitor:exempt-until': '2027-01-01',
+      'iam-key-monitor:exempt-reason': 'Too far ahead',
+    });
+    try {
+      const tooFar = await ask(h);
+      expect(idsOf(tooFar.body)).toContain(neverKey);
+
+      account.setUserTags(user, {
+        'iam-key-monitor:exempt-until': '2026-07-01',
+        'iam-key-monitor:exempt-reason': 'Within the maximum',
+      });
+      const within = await ask(h);
+      expect(idsOf(within.body)).not.toContain(neverKey);
+
+      h.emulator.faults.accessDenied.add('ListUserTags');
+      const denied = await ask(h);
+      expect(denied.status).toBe(200);
+      // Without its tags the user has no tag exemption; the file's entries still apply.
+      expect(idsOf(denied.body)).toContain(neverKey);
+      expect(denied.body.exempted_count).toBe(2);
+    } finally {
+      h.emulator.faults.accessDenied.delete('ListUserTags');
+      account.setUserTags(user, {});
+    }
+  });
+
   it('combines filters: finding, status, account_id and include_exempted', async () => {
     const query = `finding=unused&finding=never_used&status=Active&account_id=${account.accountId}`;
     const { body } = await ask(h, query);
