@@ -14,8 +14,8 @@ const swc = [
 ];
 
 const moduleNameMapper = {
-  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings)$': '<rootDir>/libs/$1/src',
-  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store)$': '<rootDir>/libs/$1/src',
+  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 
 const common = {

@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { Pool } from 'pg';
+import type { StoreConnection } from '../config/store.config';
+import { storeSchema } from '../schema';
+
+export type StoreDb = PgDatabase<PgQueryResultHKT, typeof storeSchema>;
+export type StoreTx = Parameters<Parameters<StoreDb['transaction']>[0]>[0];
+
+/** One connection held for a while: the migration runner needs its session-level advisory lock on one. */
+export interface SqlSession {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Several statements in one go, no parameters. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface StoreEngine {
+  readonly kind: StoreConnection['engine'];
+  readonly db: StoreDb;
+  /** Where it stores, without secrets. */
+  readonly display: string;
+  withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// PGlite's default reserves far more than a small deployment uses; 128 MiB keeps its RSS near 250-300 MB.
+const PGLITE_INITIAL_MEMORY = 128 * 1024 * 1024;
+
+export async function openStoreEngine(connection: StoreConnection): Promise<StoreEngine> {
+  switch (connection.engine) {
+    case 'pglite':
+      return openPglite(connection.dataDir, connection.display);
+    case 'postgres':
+      return openPostgres(connection);
+    default: {
+      const _exhaustive: never = connection;
+      throw new Error(`Unknown store engine ${String(_exhaustive)}`);
+    }
+  }
+}
+
+async function openPglite(dataDir: string, display: string): Promise<StoreEngine> {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create({ dataDir: dir, initialMemory: PGLITE_INITIAL_MEMORY });
+  const db: StoreDb = drizzlePglite({ client, schema: storeSchema });
+  const session: SqlSession = {
+    query: async <R>(sql: string, params?: unknown[]) => (await client.query<R>(sql, params)).rows,
+    exec: async (sql: string) => {
+      await client.exec(sql);
+    },
+  };
+  return {
+    kind: 'pglite',
+    db,
+    display,
+    // One connection only: PGlite queues work, so the session is the database itself.
+    withSession: (work) => work(session),
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(connection: Extract<StoreConnection, { engine: 'postgres' }>): Promise<StoreEngine> {
+  const pool = new Pool({
+    connectionString: connection.url,
+    max: connection.poolMax,
+    connectionTimeoutMillis: connection.connectTimeoutMs,
+    statement_timeout: connection.statementTimeoutMs,
+    application_name: 'iam-key-monitor',
+  });
+  // An idle client's error (server restarted) would otherwise crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    const probe = await pool.connect();
+    probe.release();
+  } catch (err) {
+    await pool.end();
+    throw new Error(`Cannot connect to PostgreSQL at ${connection.display}: ${describeError(err)}`);
+  }
+  const db: StoreDb = drizzlePg({ client: pool, schema: storeSchema });
+  return {
+    kind: 'postgres',
+    db,
+    display: connection.display,
+    withSession: async (work) => {
+      const client = await pool.connect();
+      try {
+        return await work({
+          query: async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[],
+          exec: async (sql: string) => {
+            await client.query(sql);
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

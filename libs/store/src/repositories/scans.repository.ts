@@ -1,0 +1,150 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, eq } from 'drizzle-orm';
+import type { StoreEngine } from '../engine/store-engine';
+import { scanAccounts, scans } from '../schema';
+import { STORE_ENGINE } from '../store.constants';
+import type {
+  AccountScanCounts,
+  AccountScanResult,
+  ScanSource,
+  ScanStatus,
+  ScanTrigger,
+  ScanView,
+} from '../store.types';
+import { AccountsRepository } from './accounts.repository';
+import { FindingsRepository } from './findings.repository';
+import { InventoryRepository } from './inventory.repository';
+
+export class ScanStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScanStateError';
+  }
+}
+
+@Injectable()
+export class ScansRepository {
+  constructor(
+    @Inject(STORE_ENGINE) private readonly engine: StoreEngine,
+    private readonly accounts: AccountsRepository,
+    private readonly inventory: InventoryRepository,
+    private readonly findings: FindingsRepository,
+  ) {}
+
+  /** A running scan with a pending part per account. */
+  async start(input: {
+    source: ScanSource;
+    trigger: ScanTrigger;
+    accounts: ReadonlyArray<{ accountId: string; name?: string | null }>;
+    startedAt: Date;
+  }): Promise<number> {
+    return this.engine.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(scans)
+        .values({ source: input.source, trigger: input.trigger, startedAt: input.startedAt })
+        .returning({ id: scans.id });
+      for (const a of input.accounts) {
+        await this.accounts.upsert(a.accountId, a.name, input.startedAt, tx);
+      }
+      if (input.accounts.length > 0) {
+        await tx
+          .insert(scanAccounts)
+          .values(input.accounts.map((a) => ({ scanId: row.id, accountId: a.accountId, startedAt: input.startedAt })));
+      }
+      return row.id;
+    });
+  }
+
+  /**
+   * One account's part of a scan, all or nothing: its keys, their history, its findings and its completed
+   * scan_accounts row commit together, so no reader sees half an account.
+   */
+  async recordAccount(r: AccountScanResult): Promise<AccountScanCounts> {
+    return this.engine.db.transaction(async (tx) => {
+      const [scan] = await tx.select({ status: scans.status }).from(scans).where(eq(scans.id, r.scanId));
+      if (!scan) {
+        throw new ScanStateError(`Scan ${r.scanId} does not exist`);
+      }
+      if (scan.status !== 'running') {
+        throw new ScanStateError(`Scan ${r.scanId} is ${scan.status}; it takes no more results`);
+      }
+      await this.accounts.upsert(r.accountId, r.accountName, r.readAt, tx);
+      const keyCounts = await this.inventory.applyKeys(tx, r);
+      const findingCounts = await this.findings.applyFindings(tx, r);
+      const counts: AccountScanCounts = { ...keyCounts, ...findingCounts };
+      const done = { status: 'complete' as const, finishedAt: r.readAt, errorCode: null, ...counts };
+      await tx
+        .insert(scanAccounts)
+        .values({ scanId: r.scanId, accountId: r.accountId, startedAt: r.readAt, ...done })
+        .onConflictDoUpdate({ target: [scanAccounts.scanId, scanAccounts.accountId], set: done });
+      return counts;
+    });
+  }
+
+  async failAccount(scanId: number, accountId: string, errorCode: string, at: Date): Promise<void> {
+    await this.engine.db.transaction(async (tx) => {
+      await this.accounts.upsert(accountId, null, at, tx);
+      const failed = { status: 'failed' as const, finishedAt: at, errorCode };
+      await tx
+        .insert(scanAccounts)
+        .values({ scanId, accountId, startedAt: at, ...failed })
+        .onConflictDoUpdate({ target: [scanAccounts.scanId, scanAccounts.accountId], set: failed });
+    });
+  }
+
+  /** Ends a scan: parts still pending failed as INCOMPLETE; complete, partial or failed by what its parts did. */
+  async finish(scanId: number, at: Date): Promise<ScanStatus> {
+    return this.engine.db.transaction(async (tx) => {
+      await tx
+        .update(scanAccounts)
+        .set({ status: 'failed', finishedAt: at, errorCode: 'INCOMPLETE' })
+        .where(and(eq(scanAccounts.scanId, scanId), eq(scanAccounts.status, 'pending')));
+      const parts = await tx
+        .select({ status: scanAccounts.status })
+        .from(scanAccounts)
+        .where(eq(scanAccounts.scanId, scanId));
+      const complete = parts.filter((p) => p.status === 'complete').length;
+      const status: ScanStatus = complete === parts.length ? 'complete' : complete === 0 ? 'failed' : 'partial';
+      const updated = await tx
+        .update(scans)
+        .set({ status, finishedAt: at })
+        .where(and(eq(scans.id, scanId), eq(scans.status, 'running')))
+        .returning({ id: scans.id });
+      if (updated.length === 0) {
+        throw new ScanStateError(`Scan ${scanId} is not running`);
+      }
+      return status;
+    });
+  }
+
+  async get(scanId: number): Promise<ScanView | null> {
+    const [scan] = await this.engine.db.select().from(scans).where(eq(scans.id, scanId));
+    if (!scan) {
+      return null;
+    }
+    const parts = await this.engine.db
+      .select()
+      .from(scanAccounts)
+      .where(eq(scanAccounts.scanId, scanId))
+      .orderBy(asc(scanAccounts.accountId));
+    return {
+      id: scan.id,
+      source: scan.source,
+      trigger: scan.trigger,
+      status: scan.status,
+      startedAt: scan.startedAt,
+      finishedAt: scan.finishedAt,
+      accounts: parts.map((p) => ({
+        accountId: p.accountId,
+        status: p.status,
+        errorCode: p.errorCode,
+        keysSeen: p.keysSeen,
+        keysAdded: p.keysAdded,
+        keysChanged: p.keysChanged,
+        keysDeleted: p.keysDeleted,
+        findingsOpened: p.findingsOpened,
+        findingsResolved: p.findingsResolved,
+      })),
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export const STORE_ENGINE = Symbol('STORE_ENGINE');
+export const STORE_MIGRATIONS = Symbol('STORE_MIGRATIONS');

@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { storeConfig } from './config/store.config';
+import { openStoreEngine } from './engine/store-engine';
+import { loadMigrations } from './migrate/migration-runner';
+import { AccountsRepository } from './repositories/accounts.repository';
+import { FindingsRepository } from './repositories/findings.repository';
+import { InventoryRepository } from './repositories/inventory.repository';
+import { NotificationsRepository } from './repositories/notifications.repository';
+import { RetentionRepository } from './repositories/retention.repository';
+import { ScansRepository } from './repositories/scans.repository';
+import { STORE_ENGINE, STORE_MIGRATIONS } from './store.constants';
+import { StoreReadiness } from './store-readiness';
+
+const storeConfigModule = ConfigModule.forFeature(storeConfig);
+const repositories = [
+  AccountsRepository,
+  ScansRepository,
+  InventoryRepository,
+  FindingsRepository,
+  NotificationsRepository,
+  RetentionRepository,
+];
+
+@Module({
+  imports: [storeConfigModule],
+  providers: [
+    {
+      provide: STORE_ENGINE,
+      inject: [storeConfig.KEY],
+      useFactory: (config: ConfigType<typeof storeConfig>) => openStoreEngine(config.connection),
+    },
+    { provide: STORE_MIGRATIONS, useFactory: () => loadMigrations() },
+    StoreReadiness,
+    ...repositories,
+  ],
+  exports: [storeConfigModule, StoreReadiness, ...repositories],
+})
+export class StoreModule {}

@@ -1,0 +1,61 @@
+export type ScanSource = 'list-users' | 'credential-report';
+export type ScanTrigger = 'schedule' | 'on-demand' | 'job' | 'startup';
+export type ScanStatus = 'running' | 'complete' | 'partial' | 'failed';
+export type ScanAccountStatus = 'pending' | 'complete' | 'failed';
+export type StoredKeyStatus = 'Active' | 'Inactive';
+export type StoredFindingCode = 'old' | 'unused' | 'never_used' | 'two_active';
+
+/** One key as a scan read it. */
+export interface KeyObservation {
+  userName: string;
+  accessKeyId: string;
+  status: StoredKeyStatus;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  lastUsedService: string | null;
+  lastUsedRegion: string | null;
+}
+
+/** One account's complete part of a scan: every key it has now and the findings the policy gives them. */
+export interface AccountScanResult {
+  scanId: number;
+  accountId: string;
+  accountName?: string | null;
+  /** When IAM was read: first seen, last seen, deleted and resolved times are this. */
+  readAt: Date;
+  keys: KeyObservation[];
+  findings: ReadonlyArray<{ accessKeyId: string; code: StoredFindingCode }>;
+}
+
+export interface AccountScanCounts {
+  keysSeen: number;
+  keysAdded: number;
+  keysChanged: number;
+  keysDeleted: number;
+  findingsOpened: number;
+  findingsResolved: number;
+}
+
+export interface StoredKey extends KeyObservation {
+  accountId: string;
+  firstSeen: Date;
+  lastSeen: Date;
+}
+
+export interface AccountInventory {
+  accountId: string;
+  scanId: number;
+  /** When the scan that these keys come from read IAM for this account. */
+  dataReadAt: Date;
+  keys: StoredKey[];
+}
+
+export interface ScanView {
+  id: number;
+  source: ScanSource;
+  trigger: ScanTrigger;
+  status: ScanStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  accounts: Array<{ accountId: string; status: ScanAccountStatus; errorCode: string | null } & AccountScanCounts>;
+}
