@@ -13,6 +13,13 @@ const swc = [
   },
 ];
 
+// PGlite's CommonJS build loads node:fs and its WASM through import(), which Jest's module sandbox only serves
+// behind --experimental-vm-modules; compiled to require() it runs in the sandbox as it does in Node.
+const swcDynamicImport = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs', ignoreDynamic: false } },
+];
+
 const moduleNameMapper = {
   '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store)$': '<rootDir>/libs/$1/src',
   '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store)/(.*)$': '<rootDir>/libs/$1/src/$2',
@@ -21,7 +28,8 @@ const moduleNameMapper = {
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '/node_modules/@electric-sql/.+\\.c?js$': swcDynamicImport },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   clearMocks: true,

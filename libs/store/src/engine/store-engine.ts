@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { Mutex } from 'async-mutex';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -48,6 +49,7 @@ async function openPglite(dataDir: string, display: string): Promise<StoreEngine
   mkdirSync(dir, { recursive: true });
   const client = await PGlite.create({ dataDir: dir, initialMemory: PGLITE_INITIAL_MEMORY });
   const db: StoreDb = drizzlePglite({ client, schema: storeSchema });
+  const sessions = new Mutex();
   const session: SqlSession = {
     query: async <R>(sql: string, params?: unknown[]) => (await client.query<R>(sql, params)).rows,
     exec: async (sql: string) => {
@@ -58,8 +60,8 @@ async function openPglite(dataDir: string, display: string): Promise<StoreEngine
     kind: 'pglite',
     db,
     display,
-    // One connection only: PGlite queues work, so the session is the database itself.
-    withSession: (work) => work(session),
+    // One connection only: sessions take turns, or two migration runners would share one advisory lock.
+    withSession: (work) => sessions.runExclusive(() => work(session)),
     close: () => client.close(),
   };
 }
