@@ -1,19 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import {
-  ApiBadGatewayResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiGatewayTimeoutResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InventoryService } from '@app/findings';
-import { ErrorBodyDto } from '@app/platform';
 import { AccountsFailedException } from '../old-keys/accounts-failed.exception';
-import { ScanErrorBodyDto } from '../old-keys/old-keys.dto';
-import { AccessKeysQueryDto, AccessKeysResponseDto } from './access-keys.dto';
+import { ApiOldKeysErrors, denied, throttled, timedOut } from '../old-keys/old-keys.controller';
+import {
+  ACCESS_KEYS_RESPONSE_EXAMPLE,
+  AccessKeysQueryDto,
+  AccessKeysResponseDto,
+  FINDING_MESSAGE,
+} from './access-keys.dto';
 
 @ApiTags('access-keys')
 @ApiBearerAuth()
@@ -26,17 +21,23 @@ export class AccessKeysController {
     summary:
       'Every access key of every configured account with last use, findings (old, unused, never_used, two_active) and exemption',
   })
-  @ApiOkResponse({ type: AccessKeysResponseDto, description: 'The keys, oldest first; every root key' })
-  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'A parameter is invalid or unknown; `fields` names it' })
-  @ApiBadGatewayResponse({
-    type: ScanErrorBodyDto,
-    description: 'Some accounts failed (ACCOUNTS_FAILED; allow_partial=true answers 200), or IAM refused the service',
+  @ApiOkResponse({
+    type: AccessKeysResponseDto,
+    description: 'The keys after the filters, oldest first; every root key, whatever the filters',
+    example: ACCESS_KEYS_RESPONSE_EXAMPLE,
   })
-  @ApiServiceUnavailableResponse({
-    type: ScanErrorBodyDto,
-    description: 'IAM throttled beyond retries; see Retry-After',
+  @ApiOldKeysErrors({
+    invalid: {
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'VALIDATION_FAILED',
+      message: FINDING_MESSAGE,
+      fields: [{ field: 'finding', messages: [FINDING_MESSAGE] }],
+    },
+    badGateway: denied('GetAccessKeyLastUsed'),
+    unavailable: { throttled: { summary: 'IAM throttled beyond retries', value: throttled('ListAccessKeys') } },
+    timeout: timedOut('GetCredentialReport'),
   })
-  @ApiGatewayTimeoutResponse({ type: ScanErrorBodyDto, description: 'An IAM call or the scan timed out' })
   async list(@Query() query: AccessKeysQueryDto): Promise<AccessKeysResponseDto> {
     const result = await this.inventory.inventory({
       source: query.source ?? 'credential-report',

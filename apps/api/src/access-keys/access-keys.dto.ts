@@ -27,7 +27,7 @@ const QueryBool = () =>
 const QueryList = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value));
 
 const ACCOUNT_ID_MESSAGE = 'each account_id must be a 12-digit AWS account id';
-const FINDING_MESSAGE = `each finding must be one of ${FINDING_CODES.join(', ')}`;
+export const FINDING_MESSAGE = `each finding must be one of ${FINDING_CODES.join(', ')}`;
 const OLDER_MESSAGE = `older_than_hours must be an integer from 1 to ${MAX_HOURS}`;
 const UNUSED_MESSAGE = `unused_days must be an integer from 1 to ${MAX_DAYS}`;
 const GRACE_MESSAGE = `never_used_grace_hours must be an integer from 0 to ${MAX_HOURS}`;
@@ -347,3 +347,75 @@ export class AccessKeysResponseDto {
     };
   }
 }
+
+/** What a 200 looks like in the API docs; `count` and `exempted_count` agree with the list as in a real answer. */
+export const ACCESS_KEYS_RESPONSE_EXAMPLE: AccessKeysResponseDto = {
+  access_keys: [
+    {
+      account_id: '210987654321',
+      account_name: 'payments-prod',
+      user_name: 'ci.bot@payments',
+      access_key_id: 'AKIA3EXAMPLE7Q2XK4TZ',
+      status: 'Active',
+      created_date: '2025-03-14T09:26:53.000Z',
+      age_hours: 6094.6,
+      last_used_date: '2025-08-30T11:02:00.000Z',
+      last_used_service: 's3',
+      last_used_region: 'eu-west-1',
+      findings: ['old', 'unused'],
+      exemption: null,
+    },
+    {
+      account_id: '111111111111',
+      account_name: 'management',
+      user_name: 'alice.chen@corp',
+      access_key_id: 'AKIA3EXAMPLEB6MN2HQP',
+      status: 'Active',
+      created_date: '2025-09-30T17:45:00.000Z',
+      age_hours: 1286.3,
+      last_used_date: null,
+      last_used_service: null,
+      last_used_region: null,
+      findings: ['never_used'],
+      exemption: null,
+    },
+  ],
+  root_access_keys: [
+    {
+      account_id: '210987654321',
+      account_name: 'payments-prod',
+      slot: 1,
+      status: 'Active',
+      created_date: '2019-05-06T07:08:09.000Z',
+      age_hours: 57432.9,
+      last_used_date: '2025-11-01T06:00:00.000Z',
+      last_used_service: 'iam',
+      last_used_region: 'us-east-1',
+      findings: ['old'],
+    },
+  ],
+  count: 2,
+  exempted_count: 1,
+  source: 'credential-report',
+  data_read_at: '2025-11-23T08:03:18.000Z',
+  thresholds: { older_than_hours: 2160, unused_days: 45, never_used_grace_hours: 1080 },
+  complete: true,
+  accounts: [
+    {
+      account_id: '111111111111',
+      account_name: 'management',
+      status: 'ok',
+      data_read_at: '2025-11-23T08:03:18.000Z',
+      report_generated_at: '2025-11-23T08:03:18.000Z',
+      key_count: 14,
+    },
+    {
+      account_id: '210987654321',
+      account_name: 'payments-prod',
+      status: 'ok',
+      data_read_at: '2025-11-23T08:03:19.000Z',
+      report_generated_at: '2025-11-23T08:03:19.000Z',
+      key_count: 9,
+    },
+  ],
+};

@@ -65,14 +65,14 @@ const soleAccount = (
   ...errorBody(statusCode, error, code, message, more),
   accounts: [{ account_id: OWN_ACCOUNT, status: 'failed', code, message, ...more }],
 });
-const denied = (action: string) =>
+export const denied = (action: string) =>
   soleAccount(502, 'Bad Gateway', 'IAM_ACCESS_DENIED', `IAM denied ${action} to the service's credentials`, { action });
-const throttled = (action: string) =>
+export const throttled = (action: string) =>
   soleAccount(503, 'Service Unavailable', 'IAM_THROTTLED', `IAM kept throttling ${action} beyond the retry budget`, {
     action,
     retry_after_seconds: 30,
   });
-const timedOut = (action: string) =>
+export const timedOut = (action: string) =>
   soleAccount(504, 'Gateway Timeout', 'IAM_TIMEOUT', `IAM did not answer ${action} in time`, { action });
 
 const ACCOUNTS_FAILED_EXAMPLE: ScanErrorBodyDto = {
@@ -102,21 +102,23 @@ const ACCOUNTS_FAILED_EXAMPLE: ScanErrorBodyDto = {
 
 const ACCOUNT_NOT_CONFIGURED_MESSAGE = 'account 999999999999 is not among the configured accounts';
 
-interface ErrorExamples {
+export interface ErrorExamples {
+  /** The 400 shown for an invalid parameter; `hours` by default. */
+  invalid?: ErrorBodyDto;
   badGateway: ScanErrorBodyDto;
   unavailable: Record<string, { summary: string; value: ScanErrorBodyDto }>;
   timeout: ScanErrorBodyDto;
 }
 
 /** Every error a /v1 route can answer, each with the shared body and a real example. */
-function ApiOldKeysErrors(examples: ErrorExamples) {
+export function ApiOldKeysErrors(examples: ErrorExamples) {
   return applyDecorators(
     ApiBadRequestResponse({
       type: ErrorBodyDto,
       description:
         'A parameter is missing, invalid or unknown, or an account_id is not one of the configured accounts; `fields` names it',
       examples: {
-        invalid: { summary: 'An invalid parameter', value: HOURS_INVALID },
+        invalid: { summary: 'An invalid parameter', value: examples.invalid ?? HOURS_INVALID },
         unknownAccount: {
           summary: 'An account outside the configured ones',
           value: errorBody(400, 'Bad Request', 'ACCOUNT_NOT_CONFIGURED', ACCOUNT_NOT_CONFIGURED_MESSAGE, {
