@@ -83,12 +83,22 @@ export class InventoryRepository {
     }
     const seen = new Set(r.keys.map((k) => k.accessKeyId));
     const gone = existing.filter((k) => !k.deletedAt && !seen.has(k.accessKeyId));
+    // One statement per replacing key (usually none), not one per deleted key.
+    const byRotation = new Map<string | null, string[]>();
     for (const key of gone) {
-      await tx
-        .update(accessKeys)
-        .set({ deletedAt: r.readAt, rotatedTo: rotationOf(key, r.keys) })
-        .where(and(eq(accessKeys.accountId, r.accountId), eq(accessKeys.accessKeyId, key.accessKeyId)));
+      const rotatedTo = rotationOf(key, r.keys);
+      const ids = byRotation.get(rotatedTo) ?? [];
+      ids.push(key.accessKeyId);
+      byRotation.set(rotatedTo, ids);
       event(key.accessKeyId, { kind: 'deleted', oldStatus: key.status, newStatus: null });
+    }
+    for (const [rotatedTo, ids] of byRotation) {
+      for (const part of chunks(ids)) {
+        await tx
+          .update(accessKeys)
+          .set({ deletedAt: r.readAt, rotatedTo })
+          .where(and(eq(accessKeys.accountId, r.accountId), inArray(accessKeys.accessKeyId, part)));
+      }
     }
     for (const part of chunks(events)) {
       await tx.insert(accessKeyEvents).values(part);
