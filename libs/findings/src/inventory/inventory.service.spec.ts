@@ -90,19 +90,22 @@ describe(InventoryService.name, () => {
   let warn: jest.SpyInstance;
   let sut: InventoryService;
 
-  function build(declared: Exemption[]): InventoryService {
+  let nowMs: number;
+
+  function build(declared: Exemption[], scanCacheTtlMs = 0): InventoryService {
     return new InventoryService(
       scans as unknown as OrganizationScanService,
       { get: () => ({ listUserTags }) } as unknown as IamClientRegistry,
       new FindingsService(config),
       new ExemptionsService(declared, config),
-      { concurrency: 2 } as never,
-      { now: () => NOW },
+      { concurrency: 2, scanCacheTtlMs } as never,
+      { now: () => new Date(nowMs) },
       observer,
     );
   }
 
   beforeEach(() => {
+    nowMs = NOW.getTime();
     scans = { scan: jest.fn().mockResolvedValue(scanResult()) };
     listUserTags = jest.fn().mockResolvedValue({});
     observer = { inventoryFinished: jest.fn() };
@@ -180,5 +183,23 @@ describe(InventoryService.name, () => {
     const inactive = await sut.inventory({ source: 'credential-report', includeExempted: true, status: 'Inactive' });
     expect(inactive.keys).toEqual([]);
     expect(inactive.exemptedCount).toBe(0);
+  });
+
+  it('reuses the tags read for SCAN_CACHE_TTL_SECONDS, then reads them again; a failed read is not reused', async () => {
+    sut = build([], 60_000);
+    listUserTags.mockRejectedValueOnce(new IamException(IamErrorCode.Throttled, 'slow down'));
+
+    await sut.inventory({ source: 'credential-report', includeExempted: true });
+    await sut.inventory({ source: 'credential-report', includeExempted: true });
+    expect(listUserTags.mock.calls.map(([userName]) => userName).sort()).toEqual(['both', 'both', 'idle']);
+
+    listUserTags.mockClear();
+    nowMs += 59_999;
+    await sut.inventory({ source: 'credential-report', includeExempted: true });
+    expect(listUserTags).not.toHaveBeenCalled();
+
+    nowMs += 1;
+    await sut.inventory({ source: 'credential-report', includeExempted: true });
+    expect(listUserTags).toHaveBeenCalledTimes(2);
   });
 });

@@ -25,6 +25,7 @@ import {
   type InventoryResult,
   type InventoryRootKey,
 } from './inventory.types';
+import { UserTagsCache } from './user-tags.cache';
 
 /** The digest's and the gauge's horizon for exemptions about to lapse. */
 export const EXPIRING_SOON_DAYS = 14;
@@ -71,6 +72,7 @@ const userOf = (k: { accountId: string; userName: string }) => JSON.stringify([k
 @Injectable()
 export class InventoryService {
   private readonly logger = new Logger(InventoryService.name);
+  private readonly tagsCache: UserTagsCache;
 
   constructor(
     private readonly scans: OrganizationScanService,
@@ -80,7 +82,9 @@ export class InventoryService {
     @Inject(iamConfig.KEY) private readonly iamSettings: ConfigType<typeof iamConfig>,
     @Inject(IAM_CLOCK) private readonly clock: Clock,
     @Optional() @Inject(INVENTORY_OBSERVER) private readonly observer?: InventoryObserver,
-  ) {}
+  ) {
+    this.tagsCache = new UserTagsCache(iamSettings.scanCacheTtlMs);
+  }
 
   async inventory(query: InventoryQuery): Promise<InventoryResult> {
     const scan = await this.scans.scan(
@@ -129,8 +133,9 @@ export class InventoryService {
   }
 
   /**
-   * The tag exemption of each user with findings (ListUserTags, per account, IAM_CONCURRENCY at once). A user
-   * whose tags cannot be read has none: the owner still hears about the key, and the log says why.
+   * The tag exemption of each user with findings (ListUserTags, per account, IAM_CONCURRENCY at once, reused for
+   * SCAN_CACHE_TTL_SECONDS). A user whose tags cannot be read has none: the owner still hears about the key, and
+   * the log says why.
    */
   private async tagExemptions(keys: readonly KeyFacts[], now: Date): Promise<Map<string, Exemption>> {
     const users = new Map<string, { accountId: string; userName: string }>();
@@ -154,7 +159,7 @@ export class InventoryService {
         const own = slots;
         return own.run(async () => {
           try {
-            const tags = await iam.listUserTags(user.userName, own);
+            const tags = await this.tagsCache.read(id, now.getTime(), () => iam.listUserTags(user.userName, own));
             const { exemption, problem } = this.exemptions.fromTags({ ...user, tags, now });
             if (exemption) {
               found.set(id, exemption);
