@@ -38,6 +38,10 @@ const common = {
 };
 
 module.exports = {
+  // The store suite's PostgreSQL half: a throwaway server when TEST_DATABASE_URL is unset and Debian's is installed.
+  globalSetup: '<rootDir>/test/store/postgres.global-setup.ts',
+  globalTeardown: '<rootDir>/test/store/postgres.global-teardown.ts',
+  transform: { '^.+\\.ts$': swc },
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 60_000 },
