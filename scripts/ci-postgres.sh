@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the store's tests: Debian's binaries, its own data folder, trust auth on
 # 127.0.0.1 only. `start` prints the URL to export as TEST_DATABASE_URL; `stop` stops it and removes the folder.
-#   PG_DIR  (default $CI_CACHE_DIR/pg or /tmp/iam-key-monitor-pg)   PG_PORT (default 55432)
+#   PG_DIR (default /tmp/iam-key-monitor-pg; its parent must be one the postgres user can enter)   PG_PORT (default 55432)
 set -euo pipefail
-PG_DIR="${PG_DIR:-${CI_CACHE_DIR:-/tmp/iam-key-monitor}/pg}"
+PG_DIR="${PG_DIR:-/tmp/iam-key-monitor-pg}"
 PG_PORT="${PG_PORT:-55432}"
 
 bindir() {
