@@ -1,4 +1,6 @@
-import { loadStoreConfig } from './store.config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadStoreConfig, StoreEnv } from './store.config';
 
 describe(loadStoreConfig.name, () => {
   it('defaults to the embedded store in ./data, 400 days of history', () => {
@@ -50,5 +52,18 @@ describe(loadStoreConfig.name, () => {
 
   it("never shows a bad URL's password", () => {
     expect(() => loadStoreConfig({ DATABASE_URL: 'mysql://u:hunter2@h/db' })).not.toThrow(/hunter2/);
+  });
+});
+
+describe('the README store table', () => {
+  it('lists every store variable with the default the code applies', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The store'), readme.indexOf('## Layout'));
+    const rows = [...section.matchAll(/^\| `([A-Z_]+)`\s*\| `?([^`|]+?)`?\s*\|/gm)].map((m) => [m[1], m[2]]);
+    const defaults = new StoreEnv() as unknown as Record<string, unknown>;
+    const expected = Object.keys(defaults)
+      .filter((k) => defaults[k] !== undefined)
+      .map((k) => [k, String(defaults[k])]);
+    expect(rows).toEqual([['DATABASE_URL', 'unset'], ...expected]);
   });
 });
