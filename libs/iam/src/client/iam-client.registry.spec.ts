@@ -50,6 +50,22 @@ describe(IamClientRegistry.name, () => {
     expect(sut.get('444444444444')).toBeUndefined();
   });
 
+  it('starts a new member at the median pace the throttled accounts learnt, the first ones unpaced', async () => {
+    const first = await sut.forAccount({ accountId: MEMBER, self: false, credentials });
+    expect(first.rateGovernor.ratePerSecond).toBe(Infinity);
+    const learnt = (client: IamAccountClient, rate: number | undefined) =>
+      jest.spyOn(client.rateGovernor, 'learntRatePerSecond', 'get').mockReturnValue(rate);
+    learnt(own, 20);
+    learnt(first, 12);
+    const second = await sut.forAccount({ accountId: '333333333333', self: false, credentials });
+    learnt(second, undefined);
+    const third = await sut.forAccount({ accountId: '444444444444', self: false, credentials });
+
+    // Median of [12, 20] (the not yet throttled second account does not count): 20; started just under it.
+    expect(second.rateGovernor.ratePerSecond).toBeCloseTo(0.85 * 20);
+    expect(third.rateGovernor.ratePerSecond).toBeCloseTo(0.85 * 20);
+  });
+
   it('closes the member clients when the module stops, and forgets them', async () => {
     const member = await sut.forAccount({ accountId: MEMBER, self: false, credentials });
     const destroy = jest.spyOn(member, 'destroy');

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { Mutex } from 'async-mutex';
 import type { ScanAccount } from '@app/accounts';
 import { iamConfig } from '../config/iam.config';
+import { AdaptiveRateGovernor, monotonicTimer } from '../scan/adaptive-rate.governor';
 import { IamAccountClient } from './iam-account.client';
 import { IAM_CALL_OBSERVER, type IamCallObserver } from './iam-call-observer';
 import { IamClientProvider } from './iam-client.provider';
@@ -47,12 +48,25 @@ export class IamClientRegistry implements OnModuleDestroy {
             accountName: account.accountName,
             credentials: account.credentials,
             observer: this.observer,
+            governor: new AdaptiveRateGovernor({}, monotonicTimer, this.learntPace()),
           });
         }
         this.clients.set(account.accountId, client);
       }
       return client;
     });
+  }
+
+  /**
+   * What the accounts throttled so far allowed (the median, so one odd account does not set it): IAM's limits
+   * are the same per account unless raised, so a new account starts there instead of finding out by throttling.
+   */
+  private learntPace(): number | undefined {
+    const learnt = this.all()
+      .map((c) => c.rateGovernor.learntRatePerSecond)
+      .filter((r): r is number => r !== undefined)
+      .sort((a, b) => a - b);
+    return learnt.length === 0 ? undefined : learnt[Math.floor(learnt.length / 2)];
   }
 
   /** The client already made for this account, if any. */

@@ -46,6 +46,26 @@ describe(AdaptiveRateGovernor.name, () => {
     expect(sut.snapshot()).toMatchObject({ ratePerSecond: Infinity, sent: 50, waiting: 0 });
   });
 
+  it('starts from a learnt rate as if just cut there: first attempt at once, then paced, and remembers it', async () => {
+    sut = new AdaptiveRateGovernor(options, timer, 10);
+
+    expect(sut.ratePerSecond).toBe(5);
+    expect(sut.learntRatePerSecond).toBe(10);
+    await Promise.all(Array.from({ length: 3 }, () => sut.acquire()));
+    // One token to start with, then one every 1/5 s.
+    expect(sleeps()).toEqual([200, 200]);
+  });
+
+  it('has learnt nothing until IAM throttles, and ignores a learnt rate that is not a rate', async () => {
+    expect(sut.learntRatePerSecond).toBeUndefined();
+    for (const bad of [0, -3, Infinity, NaN]) {
+      expect(new AdaptiveRateGovernor(options, timer, bad).ratePerSecond).toBe(Infinity);
+    }
+    await answered(10, 100);
+    await throttled();
+    expect(sut.learntRatePerSecond).toBe(10);
+  });
+
   it('cuts the pace to the factor times the useful rate measured before the throttle', async () => {
     await answered(10, 100); // 10 answers in the last second
 

@@ -98,9 +98,15 @@ export class AdaptiveRateGovernor {
   private readonly sends: number[] = [];
   private readonly counts = { sent: 0, answered: 0, throttled: 0, decreases: 0, waiting: 0, waitedMs: 0 };
 
+  /**
+   * `learntRatePerSecond` starts the pace as if IAM had just throttled at that useful rate (another account's,
+   * whose limit is most likely the same): a new account of an organization does not spend its burst, get
+   * throttled and wait out the SDK's retry delay before it finds the pace. It still probes upward from there.
+   */
   constructor(
     options: Partial<AdaptiveRateOptions> = {},
     private readonly timer: GovernorTimer = monotonicTimer,
+    learntRatePerSecond?: number,
   ) {
     this.options = { ...DEFAULT_ADAPTIVE_RATE_OPTIONS, ...options };
     const { decreaseFactor, floorPerSecond, windowMs } = this.options;
@@ -113,6 +119,17 @@ export class AdaptiveRateGovernor {
       throw new RangeError('decreaseFactor must lie in (0, 1); floorPerSecond, windowMs, recoverySeconds above 0');
     }
     this.refilledAt = timer.now();
+    if (learntRatePerSecond !== undefined && Number.isFinite(learntRatePerSecond) && learntRatePerSecond > 0) {
+      this.rateAtCut = learntRatePerSecond;
+      this.rate = Math.max(floorPerSecond, decreaseFactor * learntRatePerSecond);
+      this.lastCutAt = this.refilledAt;
+      this.tokens = 1;
+    }
+  }
+
+  /** The useful rate IAM allowed when it last throttled this pace; undefined until it has. */
+  get learntRatePerSecond(): number | undefined {
+    return this.rateAtCut > 0 ? this.rateAtCut : undefined;
   }
 
   get ratePerSecond(): number {
