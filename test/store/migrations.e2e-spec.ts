@@ -87,7 +87,7 @@ describeStore('store migrations', (fx) => {
     const slow: Migration[] = [{ name: '001_slow.sql', sql: 'SELECT pg_sleep(0.5); CREATE TABLE race_once (id int);' }];
     // PGlite is one connection per folder: its two runners share the engine and take turns on its sessions.
     const rivals = fx.name === 'postgres' ? [await fx.open(), await fx.open()] : [engine, engine];
-    await engine.withSession((s) => s.exec('DROP TABLE store_migrations'));
+    await engine.withSession((s) => s.exec('DROP TABLE IF EXISTS store_migrations'));
     const results = await Promise.all(rivals.map((e) => e.withSession((s) => runMigrations(s, slow))));
     expect(results.map((r) => r.length).sort()).toEqual([0, 1]);
     expect(results.flat()).toEqual(['001_slow.sql']);
