@@ -16,6 +16,7 @@ import { canCollectGarbage } from './bench/measure';
 import type { BenchContext, SectionOutcome, TargetRow } from './bench/section';
 import { apiLoad, type ApiSizes } from './bench/sections/api';
 import { credentialReport, type CredentialReportSizes } from './bench/sections/credential-report';
+import { inventoryRoute, type InventorySizes } from './bench/sections/inventory';
 import { latencyBound, type LatencyBoundSizes } from './bench/sections/latency-bound';
 import { organizationScan, type OrganizationSizes } from './bench/sections/organization';
 import { parseReports, type ParseSizes } from './bench/sections/parse';
@@ -29,6 +30,7 @@ interface Sizes {
   parse: ParseSizes;
   api: ApiSizes;
   org: OrganizationSizes;
+  inventory: InventorySizes;
 }
 
 const FULL: Sizes = {
@@ -52,6 +54,7 @@ const FULL: Sizes = {
       "account's fixed costs (AssumeRole, a new client, its first throttle, the report's build) do not shrink with its " +
       'users, so smaller accounts would skew the comparison; the section takes about 8 minutes. ',
   },
+  inventory: { users: 5000, latencyMs: [10, 20], reportDelayMs: 500 },
 };
 
 /** Tiny sizes for CI: every code path runs, in well under a minute. */
@@ -71,6 +74,7 @@ const QUICK: Sizes = {
     burst: 5,
     reportDelayMs: 50,
   },
+  inventory: { users: 50, latencyMs: [1, 2], reportDelayMs: 50 },
 };
 
 const SECTIONS = {
@@ -80,6 +84,7 @@ const SECTIONS = {
   parse: (ctx: BenchContext, sizes: Sizes) => parseReports(ctx, sizes.parse),
   api: (ctx: BenchContext, sizes: Sizes) => apiLoad(ctx, sizes.api),
   org: (ctx: BenchContext, sizes: Sizes) => organizationScan(ctx, sizes.org),
+  inventory: (ctx: BenchContext, sizes: Sizes) => inventoryRoute(ctx, sizes.inventory),
 };
 type SectionName = keyof typeof SECTIONS;
 const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
@@ -237,7 +242,7 @@ function renderDocument(input: DocumentInput): string {
     `| mode | ${input.quick ? 'quick (tiny sizes)' : 'full'} |`,
     '',
     '`npm run bench -- --quick` runs every section at tiny sizes (CI runs `npm run bench -- --quick --no-write`; it',
-    'writes this page only with `--write`); `--only latency,rate,report,parse,api,org` picks sections; `--no-write` prints only.',
+    'writes this page only with `--write`); `--only latency,rate,report,parse,api,org,inventory` picks sections; `--no-write` prints only.',
     '',
     renderTable({ ...input.targetTable, title: 'Targets' }).replace(/^### /, '## '),
   ];

@@ -10,6 +10,8 @@ export interface EmulatorSetup {
   latencyMs: [number, number];
   rateLimit?: RateLimit;
   reportDelayMs: number;
+  /** Keys of the root user (0 unless given): the credential report's root row. */
+  rootAccessKeys?: 0 | 1 | 2;
 }
 
 /** An access key as both sides of the IPC channel see it (dates as epoch ms). */
@@ -45,6 +47,20 @@ export interface StartedOrganization {
   accounts: { accountId: string; name: string; users: number; usersWithKeys: number; large: boolean }[];
 }
 
+/** A key as the inventory route must answer it: last use and findings under the default thresholds. */
+export interface KeyFindingsRecord extends KeyRecord {
+  lastUsedMs: number | null;
+  lastUsedService: string | null;
+  lastUsedRegion: string | null;
+  findings: string[];
+}
+
+/** The inventory's expected answer at one instant: every user's key, and the root user's (by slot). */
+export interface ExpectedInventory {
+  keys: KeyFindingsRecord[];
+  rootKeys: (KeyFindingsRecord & { slot: 1 | 2 })[];
+}
+
 export interface StartedEmulator {
   url: string;
   users: number;
@@ -63,6 +79,7 @@ export type WorkerRequest =
   | { op: 'counters' }
   | { op: 'resetCounters' }
   | { op: 'expectedOldKeys'; hours: number; includeInactive: boolean; nowMs: number }
+  | { op: 'expectedInventory'; nowMs: number }
   | { op: 'changeKeys'; count: number }
   | { op: 'expireReport' }
   | { op: 'cpuUsage' }
@@ -80,6 +97,7 @@ export interface WorkerResults {
   counters: EmulatorCounters;
   resetCounters: null;
   expectedOldKeys: KeyRecord[];
+  expectedInventory: ExpectedInventory;
   /** The users whose keys changed. */
   changeKeys: string[];
   expireReport: null;

@@ -14,8 +14,11 @@ import {
   type EmulatedOrganization,
   type ExpectedOldKey,
 } from '@app/iam-emulator';
+import { expectedFindings, expectedRootFindings, type ExpectedKeyFindings } from '../../test/support/expected-findings';
 import type {
   EmulatorSetup,
+  ExpectedInventory,
+  KeyFindingsRecord,
   KeyRecord,
   OrganizationSetup,
   StartedEmulator,
@@ -40,6 +43,7 @@ async function start(setup: EmulatorSetup): Promise<StartedEmulator> {
     users: setup.users,
     now: new Date(setup.nowMs),
     youngUserFraction: setup.youngUserFraction,
+    rootAccessKeys: setup.rootAccessKeys,
   });
   emulator = new IamEmulator({
     account,
@@ -99,6 +103,26 @@ const keyRecord = (k: ExpectedOldKey): KeyRecord => ({
   createdMs: k.createdDate.getTime(),
   status: k.status,
 });
+
+const findingsRecord = (k: ExpectedKeyFindings): KeyFindingsRecord => ({
+  userName: k.userName,
+  accessKeyId: k.accessKeyId,
+  createdMs: k.createdDate.getTime(),
+  status: k.status,
+  lastUsedMs: k.lastUsedDate?.getTime() ?? null,
+  lastUsedService: k.lastUsedService,
+  lastUsedRegion: k.lastUsedRegion,
+  findings: [...k.findings],
+});
+
+function expectedInventory(nowMs: number): ExpectedInventory {
+  const { account } = running();
+  const now = new Date(nowMs);
+  return {
+    keys: expectedFindings(account, { now }).map(findingsRecord),
+    rootKeys: expectedRootFindings(account, { now }).map((k) => ({ ...findingsRecord(k), slot: k.slot })),
+  };
+}
 
 function runningOrganization(): { emulator: IamEmulator; organization: EmulatedOrganization } {
   if (!emulator || !organization) {
@@ -173,6 +197,8 @@ async function handle(request: WorkerEnvelope): Promise<WorkerResults[WorkerEnve
         includeInactive: request.includeInactive,
         now: new Date(request.nowMs),
       }).map(keyRecord);
+    case 'expectedInventory':
+      return expectedInventory(request.nowMs);
     case 'changeKeys':
       return changeKeys(request.count);
     case 'expireReport':

@@ -144,7 +144,7 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
   return outcome;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -155,7 +155,12 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function waitForLive(child: ChildProcess, url: string, output: () => string, timeoutMs = 60_000): Promise<void> {
+export async function waitForLive(
+  child: ChildProcess,
+  url: string,
+  output: () => string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
