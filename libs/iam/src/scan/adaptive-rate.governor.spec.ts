@@ -46,23 +46,29 @@ describe(AdaptiveRateGovernor.name, () => {
     expect(sut.snapshot()).toMatchObject({ ratePerSecond: Infinity, sent: 50, waiting: 0 });
   });
 
-  it('starts from a learnt rate as if just cut there: first attempt at once, then paced, and remembers it', async () => {
+  it('starts from a learnt rate as if just cut there: first attempt at once, then paced', async () => {
     sut = new AdaptiveRateGovernor(options, timer, 10);
 
     expect(sut.ratePerSecond).toBe(5);
-    expect(sut.learntRatePerSecond).toBe(10);
+    expect(sut.learntRatePerSecond).toBeUndefined(); // inherited, not yet this account's own finding
     await Promise.all(Array.from({ length: 3 }, () => sut.acquire()));
     // One token to start with, then one every 1/5 s.
     expect(sleeps()).toEqual([200, 200]);
   });
 
-  it('has learnt nothing until IAM throttles, and ignores a learnt rate that is not a rate', async () => {
+  it('has learnt a rate only once it has sent at it for the recovery time without another cut', async () => {
     expect(sut.learntRatePerSecond).toBeUndefined();
     for (const bad of [0, -3, Infinity, NaN]) {
       expect(new AdaptiveRateGovernor(options, timer, bad).ratePerSecond).toBe(Infinity);
     }
     await answered(10, 100);
     await throttled();
+    expect(sut.learntRatePerSecond).toBeUndefined();
+
+    // recoverySeconds is 1: a second's worth of paced answers confirms the rate measured at the cut.
+    await answered(4, 0);
+    expect(sut.learntRatePerSecond).toBeUndefined();
+    await answered(8, 0);
     expect(sut.learntRatePerSecond).toBe(10);
   });
 

@@ -127,9 +127,14 @@ export class AdaptiveRateGovernor {
     }
   }
 
-  /** The useful rate IAM allowed when it last throttled this pace; undefined until it has. */
+  /**
+   * The useful rate IAM allowed when it last throttled this pace, once confirmed by `recoverySeconds` of paced
+   * sending without another cut; undefined before. The first cuts measure the burst IAM let through, far above
+   * its sustained limit, and an inherited start rate is not this account's finding: passing either on to new
+   * accounts would have them throttled and passing that on again.
+   */
   get learntRatePerSecond(): number | undefined {
-    return this.rateAtCut > 0 ? this.rateAtCut : undefined;
+    return this.rateAtCut > 0 && this.pacedSeconds >= this.options.recoverySeconds ? this.rateAtCut : undefined;
   }
 
   get ratePerSecond(): number {
