@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { EmulatorCounters } from '@app/iam-emulator';
 import { EMULATOR_AWS_ENV } from '@app/iam-emulator';
 import { stopChild, track } from '../children';
-import type { ExpectedInventory, KeyFindingsRecord } from '../emulator-protocol';
 import { calls, fixed, int, ms, sec } from '../markdown';
 import { sumCalls } from '../measure';
 import { describeError, wholeSecondNow, type BenchContext, type SectionOutcome } from '../section';
 import { freePort, waitForLive } from './api';
+import { checkInventoryAnswer, type InventoryBody, type InventoryCheck } from './inventory-check';
 
 export interface InventorySizes {
   users: number;
@@ -25,39 +25,6 @@ const REPORT_ACTIONS = ['GenerateCredentialReport', 'GetCredentialReport'];
 const ROUTE = '/v1/iam/access-keys?include_exempted=true';
 const LIVE_TARGET_OVER_FLOOR = 0.25;
 
-interface KeyBody {
-  user_name: string;
-  access_key_id: string;
-  status: 'Active' | 'Inactive';
-  created_date: string;
-  last_used_date: string | null;
-  last_used_service: string | null;
-  last_used_region: string | null;
-  findings: string[];
-}
-
-interface InventoryBody {
-  access_keys: KeyBody[];
-  root_access_keys: (Omit<KeyBody, 'user_name' | 'access_key_id'> & { slot: 1 | 2 })[];
-  source: string;
-}
-
-interface Check {
-  expected: number;
-  returned: number;
-  /** Expected keys missing from the answer. */
-  lost: number;
-  /** Keys answered that IAM does not hold, or with another status, date or last use. */
-  wrong: number;
-  /** Keys whose findings are not between the expected ones before and after the request. */
-  wrongFindings: number;
-  findings: number;
-  /** Users owning a key with a finding: the route reads their tags. */
-  usersWithFindings: [number, number];
-  root: string;
-  rootOk: boolean;
-}
-
 interface Phase {
   name: string;
   source: 'credential-report' | 'list-users';
@@ -65,7 +32,7 @@ interface Phase {
   status: number;
   error?: string;
   counters: EmulatorCounters;
-  check?: Check;
+  check?: InventoryCheck;
   /** Sequential calls × mean latency, plus the rest / IAM_CONCURRENCY × mean latency, plus the report's build. */
   floorMs: number;
   floorAtDeliveredMs: number;
@@ -163,7 +130,7 @@ export async function inventoryRoute(ctx: BenchContext, sizes: InventorySizes): 
       ['report, warm (same report)', 'credential-report', warm],
       ['live (source=list-users)', 'list-users', live],
     ] as const) {
-      const check = run.body ? compare(run.body, run.before, run.after, source) : undefined;
+      const check = run.body ? checkInventoryAnswer(run.body, run.before, run.after, source) : undefined;
       const requests = run.counters.requests;
       const tags = check?.usersWithFindings ?? [NaN, NaN];
       const expectedCalls: Record<string, number> =
@@ -281,66 +248,7 @@ export async function inventoryRoute(ctx: BenchContext, sizes: InventorySizes): 
   return outcome;
 }
 
-const keysCell = (check: Check): string =>
+const keysCell = (check: InventoryCheck): string =>
   check.lost === 0 && check.wrong === 0
     ? `${int(check.returned)} / ${int(check.expected)} ✓, root ${check.root}`
     : `${int(check.returned)} / ${int(check.expected)} ✗ (lost ${check.lost}, wrong ${check.wrong}), root ${check.root}`;
-
-const sameFacts = (got: Omit<KeyBody, 'user_name' | 'access_key_id'>, want: KeyFindingsRecord): boolean =>
-  got.status === want.status &&
-  Date.parse(got.created_date) === want.createdMs &&
-  (got.last_used_date === null ? null : Date.parse(got.last_used_date)) === want.lastUsedMs &&
-  got.last_used_service === want.lastUsedService &&
-  got.last_used_region === want.lastUsedRegion;
-
-/** Findings only grow with time: a key's answer must hold what it held before the request and no more than after. */
-const findingsWithin = (got: string[], before: string[], after: string[]): boolean =>
-  before.every((f) => got.includes(f)) && got.every((f) => after.includes(f)) && new Set(got).size === got.length;
-
-function compare(
-  body: InventoryBody,
-  before: ExpectedInventory,
-  after: ExpectedInventory,
-  source: 'credential-report' | 'list-users',
-): Check {
-  const afterById = new Map(after.keys.map((k) => [k.accessKeyId, k]));
-  const returned = new Map(body.access_keys.map((k) => [k.access_key_id, k]));
-  let lost = 0;
-  let wrong = body.access_keys.length - returned.size;
-  let wrongFindings = 0;
-  for (const want of before.keys) {
-    const got = returned.get(want.accessKeyId);
-    if (!got) {
-      lost++;
-    } else if (got.user_name !== want.userName || !sameFacts(got, want)) {
-      wrong++;
-    } else if (!findingsWithin(got.findings, want.findings, afterById.get(want.accessKeyId)?.findings ?? [])) {
-      wrongFindings++;
-    }
-  }
-  const expectedIds = new Set(before.keys.map((k) => k.accessKeyId));
-  wrong += [...returned.keys()].filter((id) => !expectedIds.has(id)).length;
-
-  const usersWith = (keys: KeyFindingsRecord[]) =>
-    new Set(keys.filter((k) => k.findings.length > 0).map((k) => k.userName)).size;
-  const wantRoot = source === 'list-users' ? [] : before.rootKeys;
-  const rootOk =
-    body.root_access_keys.length === wantRoot.length &&
-    wantRoot.every((want, i) => {
-      const got = body.root_access_keys.find((r) => r.slot === want.slot);
-      return (
-        !!got && sameFacts(got, want) && findingsWithin(got.findings, want.findings, after.rootKeys[i]?.findings ?? [])
-      );
-    });
-  return {
-    expected: before.keys.length,
-    returned: body.access_keys.length,
-    lost,
-    wrong,
-    wrongFindings,
-    findings: body.access_keys.reduce((n, k) => n + k.findings.length, 0),
-    usersWithFindings: [usersWith(before.keys), usersWith(after.keys)],
-    root: `${body.root_access_keys.length} / ${wantRoot.length} ${rootOk ? '✓' : '✗'}`,
-    rootOk,
-  };
-}
