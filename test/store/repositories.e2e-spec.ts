@@ -242,6 +242,7 @@ describeStore('store repositories', (fx) => {
     await expect(repo.scans.finish(second, at(1))).resolves.toBe('complete');
     const [after] = await repo.inventory.latest([A]);
     expect(after.keys).toHaveLength(1500);
+    await expect(repo.inventory.key(A, k1.accessKeyId)).resolves.toMatchObject({ deletedAt: at(1), rotatedTo: null });
   }, 60_000);
 
   it('a reader during a large write sees the account before or after, never half of it', async () => {

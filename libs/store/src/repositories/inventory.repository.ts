@@ -83,22 +83,18 @@ export class InventoryRepository {
     }
     const seen = new Set(r.keys.map((k) => k.accessKeyId));
     const gone = existing.filter((k) => !k.deletedAt && !seen.has(k.accessKeyId));
-    // One statement per replacing key (usually none), not one per deleted key.
-    const byRotation = new Map<string | null, string[]>();
-    for (const key of gone) {
-      const rotatedTo = rotationOf(key, r.keys);
-      const ids = byRotation.get(rotatedTo) ?? [];
-      ids.push(key.accessKeyId);
-      byRotation.set(rotatedTo, ids);
+    const keysOfUser = groupByUser(r.keys);
+    const marks = gone.map((key) => {
       event(key.accessKeyId, { kind: 'deleted', oldStatus: key.status, newStatus: null });
-    }
-    for (const [rotatedTo, ids] of byRotation) {
-      for (const part of chunks(ids)) {
-        await tx
-          .update(accessKeys)
-          .set({ deletedAt: r.readAt, rotatedTo })
-          .where(and(eq(accessKeys.accountId, r.accountId), inArray(accessKeys.accessKeyId, part)));
-      }
+      return { id: key.accessKeyId, rotatedTo: rotationOf(key, keysOfUser.get(key.userName) ?? []) };
+    });
+    // A whole account rotated at once is thousands of keys: one statement per chunk, each key its own rotation.
+    for (const part of chunks(marks)) {
+      await tx.execute(sql`
+        UPDATE access_keys SET deleted_at = ${r.readAt}, rotated_to = v.rotated_to
+        FROM unnest(${sql.param(part.map((m) => m.id))}::text[], ${sql.param(part.map((m) => m.rotatedTo))}::text[])
+          AS v (access_key_id, rotated_to)
+        WHERE access_keys.account_id = ${r.accountId} AND access_keys.access_key_id = v.access_key_id`);
     }
     for (const part of chunks(events)) {
       await tx.insert(accessKeyEvents).values(part);
@@ -195,10 +191,23 @@ export class InventoryRepository {
   }
 }
 
+function groupByUser(keys: readonly KeyObservation[]): Map<string, KeyObservation[]> {
+  const byUser = new Map<string, KeyObservation[]>();
+  for (const k of keys) {
+    const list = byUser.get(k.userName) ?? [];
+    list.push(k);
+    byUser.set(k.userName, list);
+  }
+  return byUser;
+}
+
 /** The user's newest key created after the one that went away: the rotation that replaced it. */
-function rotationOf(gone: { userName: string; createdAt: Date }, now: readonly KeyObservation[]): string | null {
-  const newer = now
-    .filter((k) => k.userName === gone.userName && k.createdAt > gone.createdAt)
-    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
-  return newer[0]?.accessKeyId ?? null;
+function rotationOf(gone: { createdAt: Date }, userKeys: readonly KeyObservation[]): string | null {
+  let newest: KeyObservation | null = null;
+  for (const k of userKeys) {
+    if (k.createdAt > gone.createdAt && (!newest || k.createdAt > newest.createdAt)) {
+      newest = k;
+    }
+  }
+  return newest?.accessKeyId ?? null;
 }
