@@ -27,7 +27,7 @@ describeStore('a writer killed with SIGKILL in the middle of a write', (fx) => {
           setTimeout(() => {
             child.kill('SIGKILL');
             resolve();
-          }, 150);
+          }, 100);
         }
       });
       void exited.then(() => reject(new Error(`writer exited early: ${stderr}`)));
@@ -41,7 +41,7 @@ describeStore('a writer killed with SIGKILL in the middle of a write', (fx) => {
     const rounds = new Set(inv.keys.map((k) => k.accessKeyId.slice(5, 9)));
     expect(rounds.size).toBe(1);
     expect(inv.keys.every((k) => k.lastSeen.getTime() === inv.dataReadAt.getTime())).toBe(true);
-    // A write of 4,000 keys takes over a second here, so the kill lands inside the next scan's write.
+    // Writing 15,000 keys takes about a second here: a kill 100 ms in lands inside the next scan's write.
     const killed = await repo.scans.get(inv.scanId + 1);
     expect(killed).toMatchObject({ status: 'running', accounts: [{ status: 'pending', keysSeen: 0 }] });
     await expect(repo.scans.finish(inv.scanId + 1, new Date())).resolves.toBe('failed');

@@ -4,7 +4,7 @@ import { loadMigrations, openStoreEngine, runMigrations, type StoreConnection } 
 import { repositories } from './store-fixture';
 
 export const CRASH_ACCOUNT = '888888888888';
-export const CRASH_KEYS = 4000;
+export const CRASH_KEYS = 15_000;
 
 async function main(): Promise<void> {
   const connection = JSON.parse(process.env.STORE_CONNECTION ?? '') as StoreConnection;
