@@ -2,13 +2,17 @@
  * What a Kubernetes workload in deploy/ gives its container, as `docker run` needs it, for scripts/container-test.sh.
  * One item a line:
  *   args <Deployment|CronJob>      docker run flags: user, read-only root, capabilities, privilege escalation,
- *                                  memory and CPU limits, and exactly the writable mounts the pod spec declares
+ *                                  memory and CPU limits, exactly the writable mounts the pod spec declares, and
+ *                                  its read-only ConfigMap volumes (files written under the temp dir, bind-mounted)
  *   command <Deployment|CronJob>   the container's command, a word a line
  *   grace <Deployment|CronJob>     seconds between SIGTERM and SIGKILL once preStop hooks ran
  *   env <Deployment|CronJob>       KEY=value lines of the ConfigMaps the container loads with envFrom
  * A setting this cannot map (another volume type, an added capability) fails, so the test never silently runs
  * the image less confined than the cluster would.
  */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -74,13 +78,31 @@ function dockerArgs(spec: IPodSpec): string[] {
   }
   for (const mount of c.volumeMounts ?? []) {
     const volume = (spec.volumes ?? []).find((v) => v.name === mount.name);
-    if (!volume?.emptyDir) {
-      throw new Error(`volume ${mount.name} is not an emptyDir: not mapped`);
+    if (volume?.emptyDir) {
+      const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${dockerSize(volume.emptyDir.sizeLimit)}`;
+      args.push(`--tmpfs=${mount.mountPath}:${mount.readOnly ? 'ro' : 'rw'},nosuid,nodev,mode=1777${size}`);
+    } else if (volume?.configMap?.name && mount.readOnly) {
+      const dir = configMapFiles(volume.configMap.name, volume.configMap.items);
+      args.push(`--mount=type=bind,src=${dir},dst=${mount.mountPath},readonly`);
+    } else {
+      throw new Error(`volume ${mount.name} is neither an emptyDir nor a read-only configMap: not mapped`);
     }
-    const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${dockerSize(volume.emptyDir.sizeLimit)}`;
-    args.push(`--tmpfs=${mount.mountPath}:${mount.readOnly ? 'ro' : 'rw'},nosuid,nodev,mode=1777${size}`);
   }
   return args;
+}
+
+/** A ConfigMap volume as the kubelet lays it out: one world-readable file per key (or per listed item). */
+function configMapFiles(name: string, items?: { key: string; path: string }[]): string {
+  const data = findObject<IConfigMap>(manifests, 'ConfigMap', name).data ?? {};
+  const dir = mkdtempSync(join(tmpdir(), `configmap-${name}-`));
+  chmodSync(dir, 0o755);
+  for (const { key, path } of items ?? Object.keys(data).map((key) => ({ key, path: key }))) {
+    if (!(key in data)) {
+      throw new Error(`ConfigMap ${name} has no key ${key}`);
+    }
+    writeFileSync(join(dir, path), data[key], { mode: 0o644 });
+  }
+  return dir;
 }
 
 function graceSeconds(spec: IPodSpec): number {

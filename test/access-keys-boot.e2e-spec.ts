@@ -43,5 +43,8 @@ describe('findings configuration errors stop the API process', () => {
     expect(run?.code).not.toBe(0);
     expect(run?.output).toContain(named);
     expect(run?.output).not.toContain('Listening on');
+    // Reported before Nest starts: one message, no injector stack.
+    expect(run?.output).not.toMatch(/\n\s+at /);
+    expect(run?.output).not.toContain('ExceptionHandler');
   });
 });

@@ -4,7 +4,7 @@ import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { accountsConfig } from '@app/accounts';
-import { findingsConfig } from '@app/findings';
+import { checkExemptionsFile, findingsConfig } from '@app/findings';
 import { iamConfig } from '@app/iam';
 import { installGracefulShutdown, validateAll } from '@app/platform';
 import { AppModule } from './app.module';
@@ -14,7 +14,7 @@ import { API_APP_OPTIONS, configureApp } from './configure-app';
 /** Boots the API as production runs it: JSON logs, graceful SIGTERM, listening on PORT/HOST. */
 export async function startApi(): Promise<{ app: INestApplication; url: string }> {
   // Validate every namespace before Nest starts, so a bad variable stops the process with one plain message.
-  validateAll([apiConfig, iamConfig, accountsConfig, findingsConfig]);
+  validateAll([apiConfig, iamConfig, accountsConfig, findingsConfig, checkExemptionsFile]);
   const app = configureApp(
     await NestFactory.create(AppModule, { ...API_APP_OPTIONS, bufferLogs: true, abortOnError: false }),
   );

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { accountsConfig } from '@app/accounts';
-import { findingsConfig } from '@app/findings';
+import { checkExemptionsFile, findingsConfig } from '@app/findings';
 import { iamConfig } from '@app/iam';
 import { notifierConfig, NotifierExitCode, RotationNotifierJob } from '@app/notifier';
 import { createJobLogger, jobLoggingConfig, validateAll } from '@app/platform';
@@ -17,7 +17,7 @@ export async function runNotifier(logger: LoggerService = createJobLogger()): Pr
   let app;
   try {
     // Before Nest: a bad variable is one plain message naming it, not a provider's stack from Nest's injector.
-    validateAll([jobLoggingConfig, notifierConfig, iamConfig, accountsConfig, findingsConfig]);
+    validateAll([jobLoggingConfig, notifierConfig, iamConfig, accountsConfig, findingsConfig, checkExemptionsFile]);
     app = await NestFactory.createApplicationContext(NotifierAppModule, { logger, abortOnError: false });
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err), 'NotifierBootstrap');

@@ -21,3 +21,18 @@ export const FileExemptionsProvider: FactoryProvider<Exemption[]> = {
 };
 
 export const systemClock: Clock = () => new Date();
+
+/**
+ * Reads EXEMPTIONS_FILE as the module will, for `validateAll` before Nest starts, so a bad or missing file stops the
+ * process with one plain message instead of a provider's stack from Nest's injector. A bad findings variable is left
+ * to findingsConfig's own check, so it is reported once.
+ */
+export function checkExemptionsFile(): void {
+  let config: FindingsConfig;
+  try {
+    config = findingsConfig();
+  } catch {
+    return;
+  }
+  fileExemptionsFactory(config, systemClock);
+}
