@@ -39,35 +39,8 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
     reportDelayMs: 0,
     nowMs: wholeSecondNow(),
   });
-  const port = await freePort();
-  const child = track(
-    spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...EMULATOR_AWS_ENV,
-        // IAM, and STS for the service's own account id.
-        AWS_ENDPOINT_URL: started.url,
-        // The bench measures the server, not the token check; the API refuses to run open unless told to.
-        ALLOW_UNAUTHENTICATED: 'true',
-        METRICS_PORT: '0',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_PER_MINUTE: '0',
-        SCAN_CACHE_TTL_SECONDS: '600',
-        SHUTDOWN_GRACE_MS: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
+  const { child, url } = await startApiProcess(started.url, { SCAN_CACHE_TTL_SECONDS: '600' });
   try {
-    await waitForLive(child, url, () => output);
     ctx.progress(`api: warming ${ROUTE} (one list-users scan of ${int(started.users)} users)`);
     const warmStarted = performance.now();
     const warmBeforeMs = Date.now();
@@ -142,6 +115,49 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
     await stopChild(child);
   }
   return outcome;
+}
+
+/**
+ * The API as production runs it, in a process of its own, against the emulator at `emulatorUrl` (IAM, and STS for
+ * the service's own account id); resolves once /health/live answers. The caller stops it with stopChild.
+ */
+export async function startApiProcess(
+  emulatorUrl: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...EMULATOR_AWS_ENV,
+        AWS_ENDPOINT_URL: emulatorUrl,
+        // The bench measures the server, not the token check; the API refuses to run open unless told to.
+        ALLOW_UNAUTHENTICATED: 'true',
+        METRICS_PORT: '0',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_MINUTE: '0',
+        SHUTDOWN_GRACE_MS: '1000',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForLive(child, url, () => output);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return { child, url };
 }
 
 export async function freePort(): Promise<number> {

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { IamEnv } from '@app/iam';
-import { EMULATOR_AWS_ENV, type EmulatorCounters } from '@app/iam-emulator';
-import { stopChild, track } from '../children';
+import type { EmulatorCounters } from '@app/iam-emulator';
+import { stopChild } from '../children';
 import { calls, fixed, int, ms, sec } from '../markdown';
 import { sumCalls } from '../measure';
 import { describeError, wholeSecondNow, type BenchContext, type SectionOutcome } from '../section';
-import { freePort, waitForLive } from './api';
+import { startApiProcess } from './api';
 import { checkInventoryAnswer, type InventoryBody, type InventoryCheck } from './inventory-check';
 
 export interface InventorySizes {
@@ -15,7 +13,6 @@ export interface InventorySizes {
   reportDelayMs: number;
 }
 
-const ROOT = path.resolve(__dirname, '../../..');
 /** The route runs with IAM_CONCURRENCY's default, read from the config class so the floor follows it. */
 const CONCURRENCY = new IamEnv().IAM_CONCURRENCY;
 const LIST_USERS_PAGE = 1000;
@@ -60,36 +57,13 @@ export async function inventoryRoute(ctx: BenchContext, sizes: InventorySizes): 
     rootAccessKeys: 2,
     nowMs: wholeSecondNow(),
   });
-  const port = await freePort();
-  const child = track(
-    spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...EMULATOR_AWS_ENV,
-        AWS_ENDPOINT_URL: started.url,
-        ALLOW_UNAUTHENTICATED: 'true',
-        METRICS_PORT: '0',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_PER_MINUTE: '0',
-        SCAN_CACHE_TTL_SECONDS: '0',
-        REPORT_POLL_INTERVAL_MS: String(REPORT_POLL_INTERVAL_MS),
-        SHUTDOWN_GRACE_MS: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
+  const { child, url } = await startApiProcess(started.url, {
+    SCAN_CACHE_TTL_SECONDS: '0',
+    REPORT_POLL_INTERVAL_MS: String(REPORT_POLL_INTERVAL_MS),
+  });
   const phases: Phase[] = [];
   let keysHeld = 0;
   try {
-    await waitForLive(child, url, () => output);
     // Readiness makes one IAM call: the client and its connection exist before the first timed request.
     await fetch(`${url}/health/ready`).then((r) => r.text());
     const request = async (name: string, source: Phase['source']) => {
