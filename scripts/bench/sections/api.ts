@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { EMULATOR_AWS_ENV } from '@app/iam-emulator';
+import { freePort } from '../../../test/support/free-port';
 import { stopChild, track } from '../children';
 import type { KeyRecord } from '../emulator-protocol';
 import { fixed, int, ms, sec } from '../markdown';
@@ -160,23 +160,7 @@ export async function startApiProcess(
   return { child, url };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') {
-    throw new Error('no free port');
-  }
-  return address.port;
-}
-
-export async function waitForLive(
-  child: ChildProcess,
-  url: string,
-  output: () => string,
-  timeoutMs = 60_000,
-): Promise<void> {
+async function waitForLive(child: ChildProcess, url: string, output: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
