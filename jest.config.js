@@ -21,8 +21,8 @@ const swcDynamicImport = [
 ];
 
 const moduleNameMapper = {
-  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store)$': '<rootDir>/libs/$1/src',
-  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store|scans|remediation)$': '<rootDir>/libs/$1/src',
+  '^@app/(iam|iam-emulator|notifier|platform|observability|accounts|findings|store|scans|remediation)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 
 const common = {

@@ -17,6 +17,9 @@ import {
 import { storeSchema } from '@app/store/schema';
 import { describeStore } from './support/store-fixture';
 
+// Every shipped migration, in order; a new one is added here by the change that ships it.
+const SHIPPED = ['001_initial.sql', '002_notification_ladder.sql', '003_inventory_scans.sql', '004_remediation.sql'];
+
 function migrationsDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'store-migrations-'));
   for (const [name, sql] of Object.entries(files)) {
@@ -35,7 +38,7 @@ describe(loadMigrations.name, () => {
   };
 
   it('loads the shipped migrations in order', () => {
-    expect(loadMigrations().map((m) => m.name)).toEqual(['001_initial.sql']);
+    expect(loadMigrations().map((m) => m.name)).toEqual(SHIPPED);
   });
 
   it('refuses a badly named file, naming it', () => {
@@ -67,8 +70,8 @@ describeStore('store migrations', (fx) => {
 
   it('applies 001 once, records it, and the typed schema matches the tables it made', async () => {
     const migrations = loadMigrations();
-    await expect(engine.withSession((s) => pendingMigrations(s, migrations))).resolves.toEqual(['001_initial.sql']);
-    await expect(engine.withSession((s) => runMigrations(s, migrations))).resolves.toEqual(['001_initial.sql']);
+    await expect(engine.withSession((s) => pendingMigrations(s, migrations))).resolves.toEqual(SHIPPED);
+    await expect(engine.withSession((s) => runMigrations(s, migrations))).resolves.toEqual(SHIPPED);
     await expect(engine.withSession((s) => runMigrations(s, migrations))).resolves.toEqual([]);
     await expect(engine.withSession((s) => pendingMigrations(s, migrations))).resolves.toEqual([]);
 
