@@ -1,5 +1,5 @@
 import type { CredentialReportGenerator } from './credential-report.generator';
-import { IamAccountError, type EmulatedUser, type IamAccount } from './iam-account.model';
+import { IamAccountError, type AccessKeyLocation, type EmulatedUser, type IamAccount } from './iam-account.model';
 import { QueryError, type XmlNode } from './query-protocol';
 
 export const IAM_ACTIONS = [
@@ -9,6 +9,8 @@ export const IAM_ACTIONS = [
   'GetAccessKeyLastUsed',
   'GenerateCredentialReport',
   'GetCredentialReport',
+  'UpdateAccessKey',
+  'DeleteAccessKey',
 ] as const;
 export type IamAction = (typeof IAM_ACTIONS)[number];
 
@@ -125,7 +127,8 @@ export class IamActionHandler {
     return (IAM_ACTIONS as readonly string[]).includes(action);
   }
 
-  handle(action: IamAction, params: URLSearchParams): XmlNode {
+  /** Undefined for the write actions, whose answer holds only the response metadata, as IAM's does. */
+  handle(action: IamAction, params: URLSearchParams): XmlNode | undefined {
     switch (action) {
       case 'ListUsers':
         return this.listUsers(params);
@@ -143,7 +146,43 @@ export class IamActionHandler {
         const report = this.context.report.get();
         return { Content: report.content, ReportFormat: 'text/csv', GeneratedTime: report.generatedTime };
       }
+      case 'UpdateAccessKey':
+        return this.updateAccessKey(params);
+      case 'DeleteAccessKey':
+        return this.deleteAccessKey(params);
     }
+  }
+
+  /** Status Active or Inactive; UserName optional (the caller's own keys otherwise), and must own the key when given. */
+  private updateAccessKey(params: URLSearchParams): undefined {
+    const status = required(params, 'Status');
+    if (status !== 'Active' && status !== 'Inactive') {
+      throw new QueryError(
+        'ValidationError',
+        400,
+        `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`,
+      );
+    }
+    const found = this.ownedKey(params);
+    this.context.account.setAccessKeyStatus(found.key.accessKeyId, status);
+    return undefined;
+  }
+
+  private deleteAccessKey(params: URLSearchParams): undefined {
+    const found = this.ownedKey(params);
+    this.context.account.deleteAccessKey(found.key.accessKeyId);
+    return undefined;
+  }
+
+  private ownedKey(params: URLSearchParams): AccessKeyLocation {
+    const accessKeyId = required(params, 'AccessKeyId');
+    const userName = params.get('UserName');
+    const user = userName ? this.userNamed(userName) : undefined;
+    const found = this.context.account.findAccessKey(accessKeyId);
+    if (!found || (user && found.user !== user)) {
+      throw new QueryError('NoSuchEntity', 404, `The Access Key with id ${accessKeyId} cannot be found.`);
+    }
+    return found;
   }
 
   private listUsers(params: URLSearchParams): XmlNode {

@@ -71,6 +71,7 @@ export class IamEmulator {
     const sts = new StsActionHandler({
       router: this.router,
       memberRoleName: options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
+      otherRoleNames: options.otherRoleNames,
       requiredExternalId: options.requiredExternalId,
       sessionTtlSeconds: options.sessionTtlSeconds,
       clock,

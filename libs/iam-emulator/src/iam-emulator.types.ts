@@ -43,6 +43,8 @@ export interface IamEmulatorOptions {
   organization?: EmulatedOrganization;
   /** The only role name AssumeRole grants. Default 'IamKeyMonitorReadOnly'. */
   memberRoleName?: string;
+  /** Other role names AssumeRole grants too, e.g. a separate remediation role. Default none. */
+  otherRoleNames?: string[];
   /** When set, AssumeRole without exactly this ExternalId is AccessDenied. */
   requiredExternalId?: string;
   /** Lifetime of AssumeRole credentials, overriding DurationSeconds (tests make it short). Default DurationSeconds or 3600. */

@@ -55,7 +55,12 @@ export class QueryEndpoint {
     }
   }
 
-  private answerIam(caller: Caller, action: string, params: URLSearchParams, throttled: boolean): XmlNode {
+  private answerIam(
+    caller: Caller,
+    action: string,
+    params: URLSearchParams,
+    throttled: boolean,
+  ): XmlNode | undefined {
     const { faults, handler } = caller.state;
     if (throttled) {
       throw new QueryError('Throttling', 400, 'Rate exceeded');
@@ -125,7 +130,7 @@ export class QueryEndpoint {
     res: ServerResponse,
     action: string,
     counted: CountedRequest,
-    answer: () => XmlNode,
+    answer: () => XmlNode | undefined,
     namespace?: string,
   ): void {
     const requestId = randomUUID();

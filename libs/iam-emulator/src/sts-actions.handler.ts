@@ -17,6 +17,8 @@ const MAX_DURATION_SECONDS = 43_200;
 export interface StsContext {
   router: AccountRouter;
   memberRoleName: string;
+  /** Further role names AssumeRole grants in every account (a remediation role beside the read-only one). */
+  otherRoleNames?: readonly string[];
   requiredExternalId?: string;
   sessionTtlSeconds?: number;
   clock: () => number;
@@ -92,12 +94,12 @@ export class StsActionHandler {
       );
     }
     const [, accountId, roleName] = match;
-    const { router, memberRoleName, requiredExternalId, sessionTtlSeconds, clock } = this.context;
+    const { router, memberRoleName, otherRoleNames, requiredExternalId, sessionTtlSeconds, clock } = this.context;
     const target = router.get(accountId);
     const refused =
       !target ||
       target.status !== 'ACTIVE' ||
-      roleName !== memberRoleName ||
+      (roleName !== memberRoleName && !otherRoleNames?.includes(roleName)) ||
       (requiredExternalId !== undefined && externalId !== requiredExternalId) ||
       target.faults.assumeRoleDenied.has(accountId);
     if (refused) {
