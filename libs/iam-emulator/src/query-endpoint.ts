@@ -55,12 +55,7 @@ export class QueryEndpoint {
     }
   }
 
-  private answerIam(
-    caller: Caller,
-    action: string,
-    params: URLSearchParams,
-    throttled: boolean,
-  ): XmlNode | undefined {
+  private answerIam(caller: Caller, action: string, params: URLSearchParams, throttled: boolean): XmlNode | undefined {
     const { faults, handler } = caller.state;
     if (throttled) {
       throw new QueryError('Throttling', 400, 'Rate exceeded');
