@@ -48,6 +48,7 @@ describeStore('store repositories', (fx) => {
       findings: [{ accessKeyId: k1.accessKeyId, code: 'old' }],
     });
     expect(counts).toEqual({
+      recorded: true,
       keysSeen: 2,
       keysAdded: 2,
       keysChanged: 0,
@@ -61,12 +62,14 @@ describeStore('store repositories', (fx) => {
     await expect(repo.inventory.latest([A, B])).resolves.toEqual([
       {
         accountId: A,
+        accountName: 'prod',
         scanId,
         dataReadAt: at(0),
         keys: [
           { accountId: A, ...k1, firstSeen: at(0), lastSeen: at(0) },
           { accountId: A, ...k2, firstSeen: at(0), lastSeen: at(0) },
         ],
+        tagExemptions: new Map(),
       },
     ]);
     const view = await repo.scans.get(scanId);
@@ -79,11 +82,25 @@ describeStore('store repositories', (fx) => {
       finishedAt: at(0.01),
     });
     expect(view?.accounts).toEqual([
-      { accountId: A, status: 'complete', errorCode: null, ...counts },
+      {
+        accountId: A,
+        accountName: 'prod',
+        status: 'complete',
+        errorCode: null,
+        finishedAt: at(0),
+        keysSeen: 2,
+        keysAdded: 2,
+        keysChanged: 0,
+        keysDeleted: 0,
+        findingsOpened: 1,
+        findingsResolved: 0,
+      },
       {
         accountId: B,
+        accountName: null,
         status: 'failed',
         errorCode: 'ACCESS_DENIED',
+        finishedAt: at(0),
         keysSeen: 0,
         keysAdded: 0,
         keysChanged: 0,
@@ -137,6 +154,7 @@ describeStore('store repositories', (fx) => {
       findings: [{ accessKeyId: bob.accessKeyId, code: 'unused' }],
     });
     expect(counts).toEqual({
+      recorded: true,
       keysSeen: 2,
       keysAdded: 1,
       keysChanged: 1,

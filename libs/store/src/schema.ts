@@ -1,4 +1,4 @@
-import { bigint, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 // The typed mirror of migrations/*.sql, which alone create the tables; store.schema e2e spec checks both agree.
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -20,6 +20,8 @@ export const scans = pgTable('scans', {
     .default('running'),
   startedAt: ts('started_at').notNull(),
   finishedAt: ts('finished_at'),
+  /** `all`, or `index/count` for one shard of a sharded scan. */
+  shard: text('shard').notNull().default('all'),
 });
 
 export const scanAccounts = pgTable(
@@ -98,4 +100,31 @@ export const notifications = pgTable('notifications', {
   sentAt: ts('sent_at').notNull(),
 });
 
-export const storeSchema = { accounts, scans, scanAccounts, accessKeys, accessKeyEvents, findings, notifications };
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+export const tagExemptions = pgTable(
+  'tag_exemptions',
+  {
+    accountId: text('account_id').notNull(),
+    userName: text('user_name').notNull(),
+    exemption: jsonb('exemption').notNull(),
+    scanId: id('scan_id'),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userName] })],
+);
+
+export const storeSchema = {
+  accounts,
+  scans,
+  scanAccounts,
+  accessKeys,
+  accessKeyEvents,
+  findings,
+  notifications,
+  leases,
+  tagExemptions,
+};

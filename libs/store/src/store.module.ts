@@ -6,6 +6,7 @@ import { loadMigrations } from './migrate/migration-runner';
 import { AccountsRepository } from './repositories/accounts.repository';
 import { FindingsRepository } from './repositories/findings.repository';
 import { InventoryRepository } from './repositories/inventory.repository';
+import { LeaseRepository } from './repositories/lease.repository';
 import { NotificationsRepository } from './repositories/notifications.repository';
 import { RetentionRepository } from './repositories/retention.repository';
 import { ScansRepository } from './repositories/scans.repository';
@@ -20,6 +21,7 @@ const repositories = [
   FindingsRepository,
   NotificationsRepository,
   RetentionRepository,
+  LeaseRepository,
 ];
 
 @Module({

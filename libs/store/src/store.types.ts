@@ -25,7 +25,12 @@ export interface AccountScanResult {
   readAt: Date;
   keys: KeyObservation[];
   findings: ReadonlyArray<{ accessKeyId: string; code: StoredFindingCode }>;
+  /** The users' tag exemptions the scan read (JSON the caller defines); replace the account's previous ones. */
+  tagExemptions?: ReadonlyArray<{ userName: string; exemption: unknown }>;
 }
+
+/** What became of an account's part: recorded, or left out because a newer read of the account is recorded. */
+export type RecordOutcome = ({ recorded: true } & AccountScanCounts) | { recorded: false; reason: 'SUPERSEDED' };
 
 export interface AccountScanCounts {
   keysSeen: number;
@@ -44,10 +49,13 @@ export interface StoredKey extends KeyObservation {
 
 export interface AccountInventory {
   accountId: string;
+  accountName: string | null;
   scanId: number;
   /** When the scan that these keys come from read IAM for this account. */
   dataReadAt: Date;
   keys: StoredKey[];
+  /** Tag exemptions by user name, as the scan stored them. */
+  tagExemptions: Map<string, unknown>;
 }
 
 export interface ScanView {
@@ -55,7 +63,16 @@ export interface ScanView {
   source: ScanSource;
   trigger: ScanTrigger;
   status: ScanStatus;
+  shard: string;
   startedAt: Date;
   finishedAt: Date | null;
-  accounts: Array<{ accountId: string; status: ScanAccountStatus; errorCode: string | null } & AccountScanCounts>;
+  accounts: Array<
+    {
+      accountId: string;
+      accountName: string | null;
+      status: ScanAccountStatus;
+      errorCode: string | null;
+      finishedAt: Date | null;
+    } & AccountScanCounts
+  >;
 }

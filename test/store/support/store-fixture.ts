@@ -7,6 +7,7 @@ import {
   AccountsRepository,
   FindingsRepository,
   InventoryRepository,
+  LeaseRepository,
   loadMigrations,
   NotificationsRepository,
   openStoreEngine,
@@ -173,5 +174,6 @@ export function repositories(engine: StoreEngine) {
     scans: new ScansRepository(engine, accounts, inventory, findings),
     notifications: new NotificationsRepository(engine),
     retention: new RetentionRepository(engine),
+    leases: new LeaseRepository(engine),
   };
 }

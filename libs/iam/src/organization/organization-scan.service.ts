@@ -12,6 +12,7 @@ import type {
   AccountOutcome,
   AccountRef,
   AccountRootKey,
+  AccountScanPart,
   OrganizationScanOptions,
   OrganizationScanResult,
 } from './organization-scan.types';
@@ -26,11 +27,7 @@ export interface OrganizationScanObserver {
   organizationScanFinished(result: OrganizationScanResult, durationMs: number): void;
 }
 
-interface AccountPart {
-  outcome: AccountOutcome;
-  keys: AccountAccessKey[];
-  rootKeys: AccountRootKey[];
-}
+type AccountPart = AccountScanPart;
 
 const byAccount = (a: AccountRef, b: AccountRef) =>
   a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0;
@@ -79,9 +76,19 @@ export class OrganizationScanService {
     options: OrganizationScanOptions = {},
   ): Promise<OrganizationScanResult> {
     const started = performance.now();
-    const plan = narrow(await this.directory.resolve(), options.accountIds);
+    const plan = narrow(options.plan ?? (await this.directory.resolve()), options.accountIds);
     const parts = await Promise.all(
-      plan.accounts.map((account) => this.limiter.run(() => this.scanAccount(source, query, account))),
+      plan.accounts.map((account) =>
+        this.limiter.run(async () => {
+          const part = await this.scanAccount(source, query, account);
+          try {
+            await options.onAccount?.(part);
+          } catch (err) {
+            return { outcome: this.failure(ref(account), err), keys: [], rootKeys: [] };
+          }
+          return part;
+        }),
+      ),
     );
     const skipped: AccountOutcome[] = plan.skipped.map((s) => ({ ...ref(s), status: 'skipped', reason: s.reason }));
     const keys: AccountAccessKey[] = [];

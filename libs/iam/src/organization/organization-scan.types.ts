@@ -1,3 +1,4 @@
+import type { AccountPlan } from '@app/accounts';
 import type { OldAccessKey, RootAccessKey, ScanQuery, ScanSource, ScanStats } from '../iam.types';
 
 /** Which account a finding belongs to: every key of an answer carries it, in `self` mode too. */
@@ -30,9 +31,23 @@ export type AccountOutcome =
     })
   | (AccountRef & { status: 'skipped'; reason: string });
 
+/** One account's part of a scan, as soon as it is done (or failed). */
+export interface AccountScanPart {
+  outcome: AccountOutcome;
+  keys: AccountAccessKey[];
+  rootKeys: AccountRootKey[];
+}
+
 export interface OrganizationScanOptions {
   /** Narrow the scan to these configured accounts; an id outside them is refused (400 naming it). */
   accountIds?: readonly string[];
+  /** The accounts to scan, already resolved (e.g. one shard of them); the directory is not read again. */
+  plan?: AccountPlan;
+  /**
+   * Called once per scanned account as soon as its part is done, inside the account's concurrency slot, so a
+   * slow consumer (a store write) holds back the next account instead of piling parts up in memory.
+   */
+  onAccount?: (part: AccountScanPart) => Promise<void>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { StoreEngine, StoreTx } from '../engine/store-engine';
-import { accessKeyEvents, accessKeys, scanAccounts } from '../schema';
+import { accessKeyEvents, accessKeys, accounts, scanAccounts, tagExemptions } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
 import type { AccountInventory, AccountScanResult, KeyObservation, StoredKey } from '../store.types';
 
@@ -125,18 +125,25 @@ export class InventoryRepository {
         if (heads.length === 0) {
           return [];
         }
+        const ids = heads.map((h) => h.accountId);
+        const names = new Map(
+          (
+            await tx
+              .select({ accountId: accounts.accountId, name: accounts.name })
+              .from(accounts)
+              .where(inArray(accounts.accountId, ids))
+          ).map((a) => [a.accountId, a.name]),
+        );
+        const tags = new Map<string, Map<string, unknown>>();
+        for (const t of await tx.select().from(tagExemptions).where(inArray(tagExemptions.accountId, ids))) {
+          const of = tags.get(t.accountId) ?? new Map<string, unknown>();
+          of.set(t.userName, t.exemption);
+          tags.set(t.accountId, of);
+        }
         const rows = await tx
           .select()
           .from(accessKeys)
-          .where(
-            and(
-              isNull(accessKeys.deletedAt),
-              inArray(
-                accessKeys.accountId,
-                heads.map((h) => h.accountId),
-              ),
-            ),
-          )
+          .where(and(isNull(accessKeys.deletedAt), inArray(accessKeys.accountId, ids)))
           .orderBy(asc(accessKeys.accountId), asc(accessKeys.userName), asc(accessKeys.accessKeyId));
         const byAccount = new Map<string, StoredKey[]>();
         for (const k of rows) {
@@ -157,9 +164,11 @@ export class InventoryRepository {
         }
         return heads.map((h) => ({
           accountId: h.accountId,
+          accountName: names.get(h.accountId) ?? null,
           scanId: h.scanId,
           dataReadAt: h.finishedAt as Date,
           keys: byAccount.get(h.accountId) ?? [],
+          tagExemptions: tags.get(h.accountId) ?? new Map<string, unknown>(),
         }));
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },

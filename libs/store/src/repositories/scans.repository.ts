@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, ne } from 'drizzle-orm';
 import type { StoreEngine } from '../engine/store-engine';
-import { scanAccounts, scans } from '../schema';
+import { accounts, scanAccounts, scans, tagExemptions } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
 import type {
   AccountScanCounts,
   AccountScanResult,
+  RecordOutcome,
   ScanSource,
   ScanStatus,
   ScanTrigger,
@@ -37,11 +38,13 @@ export class ScansRepository {
     trigger: ScanTrigger;
     accounts: ReadonlyArray<{ accountId: string; name?: string | null }>;
     startedAt: Date;
+    /** `all` (default) or `index/count`. */
+    shard?: string;
   }): Promise<number> {
     return this.engine.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(scans)
-        .values({ source: input.source, trigger: input.trigger, startedAt: input.startedAt })
+        .values({ source: input.source, trigger: input.trigger, startedAt: input.startedAt, shard: input.shard ?? 'all' })
         .returning({ id: scans.id });
       for (const a of input.accounts) {
         await this.accounts.upsert(a.accountId, a.name, input.startedAt, tx);
@@ -57,9 +60,10 @@ export class ScansRepository {
 
   /**
    * One account's part of a scan, all or nothing: its keys, their history, its findings and its completed
-   * scan_accounts row commit together, so no reader sees half an account.
+   * scan_accounts row commit together, so no reader sees half an account. A part read before the account's
+   * latest recorded one is left out (its part fails as SUPERSEDED): an older read never overwrites a newer.
    */
-  async recordAccount(r: AccountScanResult): Promise<AccountScanCounts> {
+  async recordAccount(r: AccountScanResult): Promise<RecordOutcome> {
     return this.engine.db.transaction(async (tx) => {
       const [scan] = await tx.select({ status: scans.status }).from(scans).where(eq(scans.id, r.scanId));
       if (!scan) {
@@ -68,7 +72,28 @@ export class ScansRepository {
       if (scan.status !== 'running') {
         throw new ScanStateError(`Scan ${r.scanId} is ${scan.status}; it takes no more results`);
       }
+      // The upsert locks the account's row: writers of one account take turns from here on.
       await this.accounts.upsert(r.accountId, r.accountName, r.readAt, tx);
+      const newer = await tx
+        .select({ scanId: scanAccounts.scanId })
+        .from(scanAccounts)
+        .where(
+          and(
+            eq(scanAccounts.accountId, r.accountId),
+            eq(scanAccounts.status, 'complete'),
+            gt(scanAccounts.finishedAt, r.readAt),
+            ne(scanAccounts.scanId, r.scanId),
+          ),
+        )
+        .limit(1);
+      if (newer.length > 0) {
+        const superseded = { status: 'failed' as const, finishedAt: r.readAt, errorCode: 'SUPERSEDED' };
+        await tx
+          .insert(scanAccounts)
+          .values({ scanId: r.scanId, accountId: r.accountId, startedAt: r.readAt, ...superseded })
+          .onConflictDoUpdate({ target: [scanAccounts.scanId, scanAccounts.accountId], set: superseded });
+        return { recorded: false, reason: 'SUPERSEDED' } as const;
+      }
       const keyCounts = await this.inventory.applyKeys(tx, r);
       const findingCounts = await this.findings.applyFindings(tx, r);
       const counts: AccountScanCounts = { ...keyCounts, ...findingCounts };
@@ -77,7 +102,20 @@ export class ScansRepository {
         .insert(scanAccounts)
         .values({ scanId: r.scanId, accountId: r.accountId, startedAt: r.readAt, ...done })
         .onConflictDoUpdate({ target: [scanAccounts.scanId, scanAccounts.accountId], set: done });
-      return counts;
+      if (r.tagExemptions) {
+        await tx.delete(tagExemptions).where(eq(tagExemptions.accountId, r.accountId));
+        if (r.tagExemptions.length > 0) {
+          await tx.insert(tagExemptions).values(
+            r.tagExemptions.map((t) => ({
+              accountId: r.accountId,
+              userName: t.userName,
+              exemption: t.exemption,
+              scanId: r.scanId,
+            })),
+          );
+        }
+      }
+      return { recorded: true, ...counts };
     });
   }
 
@@ -117,14 +155,48 @@ export class ScansRepository {
     });
   }
 
+  /** The running scans of a shard, oldest first. */
+  async running(shard = 'all'): Promise<number[]> {
+    const rows = await this.engine.db
+      .select({ id: scans.id })
+      .from(scans)
+      .where(and(eq(scans.status, 'running'), eq(scans.shard, shard)))
+      .orderBy(asc(scans.id));
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Ends the running scans of a shard that no runner holds any more (the process was killed): their pending
+   * parts fail as INCOMPLETE, what was recorded stays. Returns their ids.
+   */
+  async abandon(shard: string, at: Date, keep: readonly number[] = []): Promise<number[]> {
+    const ids = (await this.running(shard)).filter((id) => !keep.includes(id));
+    for (const id of ids) {
+      await this.finish(id, at);
+    }
+    return ids;
+  }
+
+  /** When the latest scan of these triggers started, whatever became of it; null when none ever did. */
+  async lastStarted(triggers: readonly ScanTrigger[]): Promise<{ id: number; startedAt: Date; status: ScanStatus } | null> {
+    const [row] = await this.engine.db
+      .select({ id: scans.id, startedAt: scans.startedAt, status: scans.status })
+      .from(scans)
+      .where(inArray(scans.trigger, [...triggers]))
+      .orderBy(desc(scans.startedAt), desc(scans.id))
+      .limit(1);
+    return row ?? null;
+  }
+
   async get(scanId: number): Promise<ScanView | null> {
     const [scan] = await this.engine.db.select().from(scans).where(eq(scans.id, scanId));
     if (!scan) {
       return null;
     }
     const parts = await this.engine.db
-      .select()
+      .select({ part: scanAccounts, accountName: accounts.name })
       .from(scanAccounts)
+      .innerJoin(accounts, eq(accounts.accountId, scanAccounts.accountId))
       .where(eq(scanAccounts.scanId, scanId))
       .orderBy(asc(scanAccounts.accountId));
     return {
@@ -132,12 +204,15 @@ export class ScansRepository {
       source: scan.source,
       trigger: scan.trigger,
       status: scan.status,
+      shard: scan.shard,
       startedAt: scan.startedAt,
       finishedAt: scan.finishedAt,
-      accounts: parts.map((p) => ({
+      accounts: parts.map(({ part: p, accountName }) => ({
         accountId: p.accountId,
+        accountName,
         status: p.status,
         errorCode: p.errorCode,
+        finishedAt: p.finishedAt,
         keysSeen: p.keysSeen,
         keysAdded: p.keysAdded,
         keysChanged: p.keysChanged,
