@@ -7,6 +7,7 @@ export * from './repositories/findings.repository';
 export * from './repositories/inventory.repository';
 export * from './repositories/lease.repository';
 export * from './repositories/notifications.repository';
+export * from './repositories/remediation.repository';
 export * from './repositories/retention.repository';
 export * from './repositories/scans.repository';
 export * from './store-readiness';

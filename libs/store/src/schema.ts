@@ -117,6 +117,42 @@ export const tagExemptions = pgTable(
   (t) => [primaryKey({ columns: [t.accountId, t.userName] })],
 );
 
+export const remediationRuns = pgTable('remediation_runs', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  mode: text('mode', { enum: ['dry-run', 'enforce'] }).notNull(),
+  status: text('status', { enum: ['running', 'complete', 'refused', 'stopped', 'failed'] })
+    .notNull()
+    .default('running'),
+  startedAt: ts('started_at').notNull(),
+  finishedAt: ts('finished_at'),
+  summary: jsonb('summary'),
+});
+
+export const remediationDecisions = pgTable('remediation_decisions', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  runId: id('run_id').notNull(),
+  accountId: text('account_id').notNull(),
+  userName: text('user_name'),
+  accessKeyId: text('access_key_id').notNull(),
+  outcome: text('outcome', {
+    enum: [
+      'deactivated',
+      'would-deactivate',
+      'deleted',
+      'would-delete',
+      'spared',
+      'refused',
+      'reactivated',
+      'notified',
+      'failed',
+    ],
+  }).notNull(),
+  reason: text('reason').notNull(),
+  mode: text('mode', { enum: ['dry-run', 'enforce'] }).notNull(),
+  decidedAt: ts('decided_at').notNull(),
+  detail: jsonb('detail'),
+});
+
 export const storeSchema = {
   accounts,
   scans,
@@ -127,4 +163,6 @@ export const storeSchema = {
   notifications,
   leases,
   tagExemptions,
+  remediationRuns,
+  remediationDecisions,
 };

@@ -8,6 +8,7 @@ import { FindingsRepository } from './repositories/findings.repository';
 import { InventoryRepository } from './repositories/inventory.repository';
 import { LeaseRepository } from './repositories/lease.repository';
 import { NotificationsRepository } from './repositories/notifications.repository';
+import { RemediationRepository } from './repositories/remediation.repository';
 import { RetentionRepository } from './repositories/retention.repository';
 import { ScansRepository } from './repositories/scans.repository';
 import { STORE_ENGINE, STORE_MIGRATIONS } from './store.constants';
@@ -22,6 +23,7 @@ const repositories = [
   NotificationsRepository,
   RetentionRepository,
   LeaseRepository,
+  RemediationRepository,
 ];
 
 @Module({

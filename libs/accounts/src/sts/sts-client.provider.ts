@@ -40,15 +40,19 @@ export class StsClientProvider implements OnModuleDestroy {
     return this.identity;
   }
 
-  /** Credentials of ACCOUNT_ROLE_NAME in `accountId`; the same provider (and session) for every caller. */
-  roleCredentials(accountId: string): AwsCredentialIdentityProvider {
+  /**
+   * Credentials of ACCOUNT_ROLE_NAME (or of `roleName`, e.g. the remediation role) in `accountId`; the same
+   * provider (and session) for every caller of that role and account.
+   */
+  roleCredentials(accountId: string, roleName = this.config.roleName): AwsCredentialIdentityProvider {
     if (!/^\d{12}$/.test(accountId)) {
       throw new Error(`Not an AWS account id: ${JSON.stringify(accountId)}`);
     }
-    let provider = this.roleProviders.get(accountId);
+    const cacheKey = `${roleName ?? ''}/${accountId}`;
+    let provider = this.roleProviders.get(cacheKey);
     if (!provider) {
-      provider = this.createRoleProvider(accountId);
-      this.roleProviders.set(accountId, provider);
+      provider = this.createRoleProvider(accountId, roleName);
+      this.roleProviders.set(cacheKey, provider);
     }
     return provider;
   }
@@ -86,8 +90,8 @@ export class StsClientProvider implements OnModuleDestroy {
     return { accountId: out.Account, arn: out.Arn, partition };
   }
 
-  private createRoleProvider(accountId: string): AwsCredentialIdentityProvider {
-    const { roleName, roleExternalId, roleSessionName } = this.config;
+  private createRoleProvider(accountId: string, roleName: string | undefined): AwsCredentialIdentityProvider {
+    const { roleExternalId, roleSessionName } = this.config;
     if (!roleName) {
       throw new Error('ACCOUNT_ROLE_NAME is not set: no role to assume (ACCOUNTS_SOURCE=self)');
     }

@@ -1,0 +1,115 @@
+import { NotificationsRepository, RemediationRepository, type StoreEngine } from '@app/store';
+import { describeStore } from './support/store-fixture';
+
+const ACCOUNT = '111111111111';
+const at = (iso: string) => new Date(iso);
+
+describeStore('remediation repository', (fx) => {
+  let engine: StoreEngine;
+  let sut: RemediationRepository;
+  let notifications: NotificationsRepository;
+
+  beforeAll(async () => {
+    engine = await fx.openMigrated();
+    sut = new RemediationRepository(engine);
+    notifications = new NotificationsRepository(engine);
+  });
+
+  it('lists keys whose ladder reached expired, with the final warning when SES accepted one', async () => {
+    const sent = (accessKeyId: string, stage: string, sentAt: string, recipient = 'owner@example.com') =>
+      notifications.record({
+        accountId: ACCOUNT,
+        accessKeyId,
+        stage,
+        recipient,
+        sesMessageId: `m-${accessKeyId}-${stage}`,
+        sentAt: at(sentAt),
+      });
+    await sent('AKIAWITHFINAL0000001', 'final', '2026-01-01T00:00:00Z', 'alice@example.com');
+    await sent('AKIAWITHFINAL0000001', 'expired', '2026-01-03T00:00:00Z', 'other@example.com');
+    await sent('AKIANOFINAL000000002', 'expired', '2026-01-04T00:00:00Z', 'fallback@example.com');
+    await sent('AKIAONLYFINAL0000003', 'final', '2026-01-04T00:00:00Z');
+
+    await expect(sut.expiredCandidates()).resolves.toEqual([
+      {
+        accountId: ACCOUNT,
+        accessKeyId: 'AKIAWITHFINAL0000001',
+        expiredSentAt: at('2026-01-03T00:00:00Z'),
+        finalSentAt: at('2026-01-01T00:00:00Z'),
+        recipient: 'alice@example.com',
+        userName: null,
+        createdAt: null,
+      },
+      {
+        accountId: ACCOUNT,
+        accessKeyId: 'AKIANOFINAL000000002',
+        expiredSentAt: at('2026-01-04T00:00:00Z'),
+        finalSentAt: null,
+        recipient: 'fallback@example.com',
+        userName: null,
+        createdAt: null,
+      },
+    ]);
+  });
+
+  it('records decisions per run, remembers what enforce runs did per key, and lists them filtered and paged', async () => {
+    const dry = await sut.startRun('dry-run', at('2026-02-01T10:00:00Z'));
+    const run = await sut.startRun('enforce', at('2026-02-02T10:00:00Z'));
+    const base = { accountId: ACCOUNT, userName: 'alice', accessKeyId: 'AKIAWITHFINAL0000001' } as const;
+    await sut.record([
+      {
+        ...base,
+        runId: dry,
+        outcome: 'would-deactivate',
+        reason: 'expired-past-grace',
+        mode: 'dry-run',
+        decidedAt: at('2026-02-01T10:00:01Z'),
+      },
+    ]);
+    await sut.record([
+      {
+        ...base,
+        runId: run,
+        outcome: 'deactivated',
+        reason: 'expired-past-grace',
+        mode: 'enforce',
+        decidedAt: at('2026-02-02T10:00:01Z'),
+        detail: { createdAt: '2025-01-01T00:00:00.000Z' },
+      },
+      {
+        ...base,
+        accessKeyId: 'AKIANOFINAL000000002',
+        userName: 'bob',
+        runId: run,
+        outcome: 'spared',
+        reason: 'final-warning-not-delivered',
+        mode: 'enforce',
+        decidedAt: at('2026-02-02T10:00:02Z'),
+      },
+    ]);
+    await sut.finishRun(run, 'complete', at('2026-02-02T10:01:00Z'), { deactivated: 1 });
+
+    await expect(sut.remediatedKeys()).resolves.toEqual([
+      {
+        accountId: ACCOUNT,
+        accessKeyId: 'AKIAWITHFINAL0000001',
+        userName: 'alice',
+        deactivatedAt: at('2026-02-02T10:00:01Z'),
+        reactivatedAt: null,
+        deletedAt: null,
+        notifiedAt: null,
+      },
+    ]);
+    const all = await sut.list({ limit: 10 });
+    expect(all.map((d) => d.outcome)).toEqual(['spared', 'deactivated', 'would-deactivate']);
+    expect(all[1].detail).toEqual({ createdAt: '2025-01-01T00:00:00.000Z' });
+    const page2 = await sut.list({ limit: 2, beforeId: all[1].id + 1 });
+    expect(page2.map((d) => d.id)).toEqual([all[1].id, all[2].id]);
+    await expect(sut.list({ limit: 10, userName: 'bob' })).resolves.toHaveLength(1);
+    await expect(sut.list({ limit: 10, outcome: 'deactivated', accountId: ACCOUNT })).resolves.toHaveLength(1);
+    await expect(
+      sut.list({ limit: 10, since: at('2026-02-02T00:00:00Z'), until: at('2026-02-02T10:00:02Z') }),
+    ).resolves.toHaveLength(1);
+    await expect(sut.decisionsOfRun(dry)).resolves.toHaveLength(1);
+  });
+});
