@@ -1,5 +1,5 @@
-# One image, two entry points: the API (default CMD) and the daily notifier
-# (`node dist/apps/notifier/main.js`, set as the CronJob's command).
+# One image, three entry points: the API (default CMD), the daily notifier (`node dist/apps/notifier/main.js`)
+# and the remediator (`node dist/apps/remediator/main.js`), each set as its CronJob's command.
 #
 # Node 22 LTS: the AWS SDK for JavaScript v3 drops Node 20 in 2027. The version is stated in .node-version; a test
 # fails unless this line, .ci/run, package.json `engines` and the README agree with it. In a registry pipeline pin

@@ -1,1 +1,11 @@
-export {};
+export * from './client/remediation-iam-client.provider';
+export * from './client/remediation-iam.client';
+export * from './config/remediation.config';
+export * from './job/kill-switch';
+export * from './job/remediation.job';
+export * from './job/remediation.types';
+export * from './job/run-summary';
+export * from './remediation.constants';
+export * from './remediation.module';
+export * from './render/remediation-emails';
+export * from './window/remediation-window';

@@ -133,26 +133,36 @@ export class RemediationRepository {
     }));
   }
 
-  /** Keys this service acted on or told about (enforce mode only: a dry run changes nothing). */
-  async remediatedKeys(): Promise<RemediatedKeyHistory[]> {
+  /**
+   * What this service did per key: deactivations, reactivations seen and deletions of enforce runs only (a dry run
+   * changes nothing), and the owner notices of runs in `noticesOf` mode (a dry run's notice does not stand for the
+   * real one).
+   */
+  async remediatedKeys(noticesOf: RemediationRunMode = 'enforce'): Promise<RemediatedKeyHistory[]> {
     const rows = await this.engine.db
       .select({
         accountId: remediationDecisions.accountId,
         accessKeyId: remediationDecisions.accessKeyId,
         userName: max(remediationDecisions.userName),
         outcome: remediationDecisions.outcome,
+        mode: remediationDecisions.mode,
         at: max(remediationDecisions.decidedAt),
       })
       .from(remediationDecisions)
-      .where(
-        and(
-          eq(remediationDecisions.mode, 'enforce'),
-          inArray(remediationDecisions.outcome, ['deactivated', 'reactivated', 'deleted', 'notified']),
-        ),
+      .where(inArray(remediationDecisions.outcome, ['deactivated', 'reactivated', 'deleted', 'notified']))
+      .groupBy(
+        remediationDecisions.accountId,
+        remediationDecisions.accessKeyId,
+        remediationDecisions.outcome,
+        remediationDecisions.mode,
       )
-      .groupBy(remediationDecisions.accountId, remediationDecisions.accessKeyId, remediationDecisions.outcome);
+      .orderBy(asc(remediationDecisions.accountId), asc(remediationDecisions.accessKeyId));
     const byKey = new Map<string, RemediatedKeyHistory>();
     for (const row of rows) {
+      const counts = row.outcome === 'notified' ? row.mode === noticesOf : row.mode === 'enforce';
+      if (!counts) {
+        continue;
+      }
       const id = `${row.accountId}/${row.accessKeyId}`;
       let history = byKey.get(id);
       if (!history) {

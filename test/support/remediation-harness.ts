@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { FINDINGS_CLOCK } from '@app/findings';
+import { DEFAULT_ACCOUNT_ID, IamEmulator, IamAccount, type CapturedEmail } from '@app/iam-emulator';
+import {
+  REMEDIATION_CLOCK,
+  REMEDIATION_KILL_SWITCH,
+  RemediationJob,
+  type KillSwitch,
+  type RemediationPlan,
+  type RemediationRunSummary,
+} from '@app/remediation';
+import { NotificationsRepository, RemediationRepository, type RemediationDecision } from '@app/store';
+import { RemediatorAppModule } from '../../apps/remediator/src/remediator-app.module';
+import { StoreFixture } from '../store/support/store-fixture';
+
+export const ACCOUNT = DEFAULT_ACCOUNT_ID;
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+export const SECURITY = 'security@example.com';
+
+/**
+ * The remediator's real module graph on the IAM + SES emulator and an embedded store of its own, with a clock the
+ * test moves (the job's, and the exemptions file's) and, when asked, a kill switch the test controls.
+ */
+export class RemediationHarness {
+  readonly account = new IamAccount();
+  readonly emulator = new IamEmulator({ account: this.account });
+  readonly store = new StoreFixture('pglite');
+  now: Date;
+  killSwitch?: KillSwitch;
+  private saved: NodeJS.ProcessEnv = {};
+  private dir = mkdtempSync(join(tmpdir(), 'remediation-e2e-'));
+  private moduleRef?: TestingModule;
+
+  constructor(now: Date) {
+    this.now = now;
+  }
+
+  async start(env: Record<string, string>, exemptions?: string): Promise<void> {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    await this.store.setup();
+    await this.emulator.start();
+    let exemptionsFile: Record<string, string> = {};
+    if (exemptions) {
+      const file = join(this.dir, 'exemptions.yaml');
+      writeFileSync(file, exemptions);
+      exemptionsFile = { EXEMPTIONS_FILE: file };
+    }
+    this.saved = { ...process.env };
+    process.env = {
+      ...this.saved,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
+      AWS_SECRET_ACCESS_KEY: 'emulator-secret',
+      AWS_ENDPOINT_URL_IAM: this.emulator.url,
+      AWS_ENDPOINT_URL_SESV2: this.emulator.url,
+      AWS_ENDPOINT_URL_STS: this.emulator.url,
+      IAM_MAX_ATTEMPTS: '1',
+      NOTIFIER_SENDER: 'IAM Key Monitor <iam-keys@example.com>',
+      NOTIFIER_FALLBACK_RECIPIENTS: SECURITY,
+      NOTIFIER_SES_MAX_ATTEMPTS: '1',
+      DATA_DIR: this.store.dir,
+      REMEDIATION_MODE: 'enforce',
+      REMEDIATION_ACCOUNTS: ACCOUNT,
+      REMEDIATION_WINDOW: 'Sun-Sat 00-24',
+      ...exemptionsFile,
+      ...env,
+    };
+    let builder = Test.createTestingModule({ imports: [RemediatorAppModule] })
+      .overrideProvider(REMEDIATION_CLOCK)
+      .useValue(() => this.now)
+      .overrideProvider(FINDINGS_CLOCK)
+      .useValue(() => this.now);
+    if (this.killSwitch) {
+      builder = builder.overrideProvider(REMEDIATION_KILL_SWITCH).useValue(this.killSwitch);
+    }
+    this.moduleRef = await builder.compile();
+    await this.moduleRef.init();
+  }
+
+  async stop(): Promise<void> {
+    await this.moduleRef?.close();
+    process.env = this.saved;
+    await this.emulator.stop();
+    await this.store.teardown();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private get ref(): TestingModule {
+    if (!this.moduleRef) {
+      throw new Error('harness not started');
+    }
+    return this.moduleRef;
+  }
+
+  get job(): RemediationJob {
+    return this.ref.get(RemediationJob);
+  }
+
+  run(): Promise<RemediationRunSummary> {
+    return this.job.run();
+  }
+
+  plan(): Promise<RemediationPlan | null> {
+    return this.job.plan();
+  }
+
+  /** A user with one key, and the ladder's notices for it as the notifier records them once SES accepted them. */
+  async expiredKey(
+    userName: string,
+    accessKeyId: string,
+    ladder: { finalDaysAgo?: number; expiredDaysAgo: number },
+    key: { createdDaysAgo?: number; lastUsedHoursAgo?: number; status?: 'Active' | 'Inactive' } = {},
+  ): Promise<void> {
+    this.account.addUser({
+      userName,
+      createDate: this.ago(400 * DAY_MS),
+      accessKeys: [
+        {
+          accessKeyId,
+          status: key.status ?? 'Active',
+          createDate: this.ago((key.createdDaysAgo ?? 100) * DAY_MS),
+          lastUsed:
+            key.lastUsedHoursAgo === undefined
+              ? undefined
+              : { date: this.ago(key.lastUsedHoursAgo * HOUR_MS), serviceName: 's3', region: 'us-east-1' },
+        },
+      ],
+    });
+    const notifications = this.ref.get(NotificationsRepository);
+    const stages: Array<[string, number | undefined]> = [
+      ['final', ladder.finalDaysAgo],
+      ['expired', ladder.expiredDaysAgo],
+    ];
+    for (const [stage, daysAgo] of stages) {
+      if (daysAgo !== undefined) {
+        await notifications.record({
+          accountId: ACCOUNT,
+          accessKeyId,
+          stage,
+          recipient: `${userName}@example.com`,
+          sesMessageId: `ses-${accessKeyId}-${stage}`,
+          sentAt: this.ago(daysAgo * DAY_MS),
+        });
+      }
+    }
+  }
+
+  ago(ms: number): Date {
+    return new Date(this.now.getTime() - ms);
+  }
+
+  status(accessKeyId: string): string | undefined {
+    return this.account.findAccessKey(accessKeyId)?.key.status;
+  }
+
+  writes(): Record<string, number> {
+    const { requests } = this.emulator.counters;
+    return { UpdateAccessKey: requests.UpdateAccessKey ?? 0, DeleteAccessKey: requests.DeleteAccessKey ?? 0 };
+  }
+
+  async decisions(
+    runId?: number | null,
+  ): Promise<Array<Pick<RemediationDecision, 'accessKeyId' | 'outcome' | 'reason'>>> {
+    const repo = this.ref.get(RemediationRepository);
+    const rows = runId ? await repo.decisionsOfRun(runId) : (await repo.list({ limit: 1000 })).reverse();
+    return rows.map(({ accessKeyId, outcome, reason }) => ({ accessKeyId, outcome, reason }));
+  }
+
+  emails(): CapturedEmail[] {
+    return this.emulator.sentEmails;
+  }
+}
