@@ -8,6 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { Pool } from 'pg';
 import type { StoreConnection } from '../config/store.config';
 import { storeSchema } from '../schema';
+import { acquireDataDirLock } from './data-dir-lock';
 
 export type StoreDb = PgDatabase<PgQueryResultHKT, typeof storeSchema>;
 export type StoreTx = Parameters<Parameters<StoreDb['transaction']>[0]>[0];
@@ -47,7 +48,15 @@ export async function openStoreEngine(connection: StoreConnection): Promise<Stor
 async function openPglite(dataDir: string, display: string): Promise<StoreEngine> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create({ dataDir: dir, initialMemory: PGLITE_INITIAL_MEMORY });
+  // PGlite has no postmaster.pid: two processes on one folder would both write it and corrupt it.
+  const lock = acquireDataDirLock(dir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create({ dataDir: dir, initialMemory: PGLITE_INITIAL_MEMORY });
+  } catch (err) {
+    lock.release();
+    throw new Error(`Cannot open the embedded store in ${dir}: ${describeError(err)}`);
+  }
   const db: StoreDb = drizzlePglite({ client, schema: storeSchema });
   const sessions = new Mutex();
   const session: SqlSession = {
@@ -62,7 +71,13 @@ async function openPglite(dataDir: string, display: string): Promise<StoreEngine
     display,
     // One connection only: sessions take turns, or two migration runners would share one advisory lock.
     withSession: (work) => sessions.runExclusive(() => work(session)),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
 
