@@ -152,6 +152,7 @@ describe('.dockerignore', () => {
     'tsconfig.build.json',
     'apps/api/src/main.ts',
     'apps/notifier/src/main.ts',
+    'apps/remediator/src/main.ts',
     'libs/iam/src/index.ts',
   ])('lets %s in', (path) => {
     expect(dockerIgnored(ignorePatterns, path)).toBe(false);
@@ -194,8 +195,10 @@ describe('what the build compiles (tsconfig.build.json)', () => {
     }),
   );
 
-  it('is both apps and their libraries, with no spec, test helper or emulator', () => {
-    expect(files).toEqual(expect.arrayContaining(['apps/api/src/main.ts', 'apps/notifier/src/main.ts']));
+  it('is the three apps and their libraries, with no spec, test helper or emulator', () => {
+    expect(files).toEqual(
+      expect.arrayContaining(['apps/api/src/main.ts', 'apps/notifier/src/main.ts', 'apps/remediator/src/main.ts']),
+    );
     expect(
       files.filter((f) =>
         /\.(e2e-)?spec\.ts$|(^|\/)testing\/|\.testing\.ts$|\.fixture\.ts$|^(test|scripts|libs\/iam-emulator)\//.test(f),

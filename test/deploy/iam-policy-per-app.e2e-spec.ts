@@ -65,8 +65,9 @@ function memberRoleActions(): string[] {
       { Properties: { Policies: { PolicyDocument: { Statement: { Action: string[] }[] } }[] } }
     >;
   };
-  return Object.values(template.Resources).flatMap((r) =>
-    r.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => s.Action)),
+  // The read-only role only: the optional remediation role (RemediationRole) is for the remediator's writes.
+  return template.Resources.MemberRole.Properties.Policies.flatMap((p) =>
+    p.PolicyDocument.Statement.flatMap((s) => s.Action),
   );
 }
 

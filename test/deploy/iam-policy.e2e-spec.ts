@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { loadAccountsConfig } from '@app/accounts';
 import { DEFAULT_MEMBER_ROLE_NAME } from '@app/iam-emulator';
+import { loadRemediationConfig } from '@app/remediation';
 import { findObject, listFiles, loadManifests, NAMESPACE, repoPath } from './deploy-files';
 
 interface PolicyStatement {
@@ -146,26 +147,32 @@ function actionsReachedFrom(entry: string): string[] {
     .sort();
 }
 const toList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
-const APPS = ['api', 'notifier'] as const;
+const APPS = ['api', 'notifier', 'remediator'] as const;
+type PolicyDocument = { Version: string; Statement: PolicyStatement[] };
+const readPolicy = (file: string) => JSON.parse(readFileSync(repoPath(`deploy/aws/${file}`), 'utf8')) as PolicyDocument;
+/** The remediator's deletion add-on is attached only with REMEDIATION_DELETE_AFTER_DAYS; checked here as one policy. */
+const REMEDIATOR_DELETION = readPolicy('iam-policy-remediator-deletion.json');
 const policies = Object.fromEntries(
-  APPS.map((app) => [
-    app,
-    JSON.parse(readFileSync(repoPath(`deploy/aws/iam-policy-${app}.json`), 'utf8')) as {
-      Version: string;
-      Statement: PolicyStatement[];
-    },
-  ]),
-) as Record<(typeof APPS)[number], { Version: string; Statement: PolicyStatement[] }>;
+  APPS.map((app) => {
+    const policy = readPolicy(`iam-policy-${app}.json`);
+    return [
+      app,
+      app === 'remediator' ? { ...policy, Statement: [...policy.Statement, ...REMEDIATOR_DELETION.Statement] } : policy,
+    ];
+  }),
+) as Record<(typeof APPS)[number], PolicyDocument>;
 const actionsOf = (app: (typeof APPS)[number]) => policies[app].Statement.flatMap((s) => toList(s.Action));
 
 const reached = {
   api: actionsReachedFrom('apps/api/src/main.ts'),
   notifier: actionsReachedFrom('apps/notifier/src/main.ts'),
+  remediator: actionsReachedFrom('apps/remediator/src/main.ts'),
 };
+const WRITES = ['iam:UpdateAccessKey', 'iam:DeleteAccessKey'];
 
-describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
-  it('grant together exactly the AWS actions the two apps can call', () => {
-    const used = [...new Set([...reached.api, ...reached.notifier])].sort();
+describe('deploy/aws/iam-policy-{api,notifier,remediator}.json', () => {
+  it('grant together exactly the AWS actions the three apps can call', () => {
+    const used = [...new Set([...reached.api, ...reached.notifier, ...reached.remediator])].sort();
     expect(used).toEqual(expect.arrayContaining(['iam:ListAccessKeys', 'iam:ListUsers', 'ses:SendEmail']));
     expect([...new Set(APPS.flatMap(actionsOf))].sort()).toEqual(used);
   });
@@ -181,6 +188,28 @@ describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
     expect(files).toContain('libs/notifier/src/ses/ses-client.provider.ts');
     expect(files).toContain('libs/iam/src/client/iam-client.provider.ts');
     expect(filesReachedFrom('apps/api/src/main.ts')).not.toContain('libs/notifier/src/ses/ses-client.provider.ts');
+  });
+
+  // The separate identity of issue 16: only the remediator's module graph holds a write, and only its policy grants one.
+  it('no write to IAM is reachable from the API or the notifier, nor granted to them', () => {
+    for (const entry of ['apps/api/src/main.ts', 'apps/notifier/src/main.ts']) {
+      const files = [...filesReachedFrom(entry)];
+      expect({ entry, remediation: files.filter((f) => f.startsWith('libs/remediation/')) }).toEqual({
+        entry,
+        remediation: [],
+      });
+    }
+    const writers = [...new Set(calls.filter((c) => WRITES.includes(actionFor(c))).map((c) => c.file))];
+    expect(writers).toEqual(['libs/remediation/src/client/remediation-iam-client.provider.ts']);
+    expect(reached.api.filter((a) => WRITES.includes(a))).toEqual([]);
+    expect(reached.notifier.filter((a) => WRITES.includes(a))).toEqual([]);
+    expect(reached.remediator).toEqual(expect.arrayContaining(WRITES));
+    expect(actionsOf('api').filter((a) => WRITES.includes(a))).toEqual([]);
+    expect(actionsOf('notifier').filter((a) => WRITES.includes(a))).toEqual([]);
+    expect(readPolicy('iam-policy-remediator.json').Statement.flatMap((s) => toList(s.Action))).not.toContain(
+      'iam:DeleteAccessKey',
+    );
+    expect(REMEDIATOR_DELETION.Statement.flatMap((s) => toList(s.Action))).toEqual(['iam:DeleteAccessKey']);
   });
 
   // The API reads user tags since the inventory route honours tag exemptions (iam-key-monitor:exempt-*), only for
@@ -225,12 +254,15 @@ describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
     expect(findObject(loadManifests(), 'ServiceAccount', `iam-key-monitor-${app}`)).toBeDefined();
   });
 
-  it('has no policy file but the two apps', () => {
+  it('has no policy file but the three apps (and the remediator deletion add-on)', () => {
     expect(listFiles(repoPath('deploy/aws')).sort()).toEqual([
       'deploy/aws/iam-policy-api.json',
       'deploy/aws/iam-policy-notifier.json',
+      'deploy/aws/iam-policy-remediator-deletion.json',
+      'deploy/aws/iam-policy-remediator.json',
       'deploy/aws/irsa-trust-policy-api.example.json',
       'deploy/aws/irsa-trust-policy-notifier.example.json',
+      'deploy/aws/irsa-trust-policy-remediator.example.json',
       'deploy/aws/member-role.cfn.yaml',
     ]);
   });
@@ -264,7 +296,7 @@ describe('deploy/aws/iam-policy-{api,notifier}.json', () => {
 interface CfnTemplate {
   Parameters: Record<string, { Type: string; Default?: string; NoEcho?: boolean; AllowedPattern: string }>;
   Conditions: Record<string, unknown>;
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
 }
 interface CfnRoleProperties {
   RoleName: unknown;
@@ -279,10 +311,13 @@ const fullMatch = (pattern: string) => new RegExp(pattern);
 
 describe('deploy/aws/member-role.cfn.yaml', () => {
   const resources = Object.values(template.Resources);
-  const role = resources[0].Properties as unknown as CfnRoleProperties;
+  const role = template.Resources.MemberRole.Properties as unknown as CfnRoleProperties;
 
   it('is one IAM role named by RoleName, by default the name the scanner is told and the emulator grants', () => {
-    expect(resources.map((r) => r.Type)).toEqual(['AWS::IAM::Role']);
+    expect(resources.map((r) => [r.Type, r.Condition])).toEqual([
+      ['AWS::IAM::Role', undefined],
+      ['AWS::IAM::Role', 'CreateRemediationRole'],
+    ]);
     expect(role.RoleName).toEqual({ Ref: 'RoleName' });
     const { Default, AllowedPattern } = template.Parameters.RoleName;
     expect(Default).toBe(DEFAULT_MEMBER_ROLE_NAME);
@@ -319,6 +354,8 @@ describe('deploy/aws/member-role.cfn.yaml', () => {
     ]);
     expect(template.Conditions).toEqual({
       HasExternalId: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] },
+      CreateRemediationRole: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RemediatorRoleArn' }, ''] }] },
+      DeletesKeys: { 'Fn::Equals': [{ Ref: 'AllowKeyDeletion' }, 'true'] },
     });
     const externalId = template.Parameters.ExternalId;
     expect(externalId).toMatchObject({ Type: 'String', Default: '', NoEcho: true });
@@ -326,6 +363,33 @@ describe('deploy/aws/member-role.cfn.yaml', () => {
     expect(['x', 'has space', 'e'.repeat(1225)].filter((v) => fullMatch(externalId.AllowedPattern).test(v))).toEqual(
       [],
     );
+  });
+
+  it('has an optional remediation role, off by default, trusting only the remediator, DeleteAccessKey only with AllowKeyDeletion', () => {
+    const remediation = template.Resources.RemediationRole.Properties as unknown as CfnRoleProperties;
+    expect(template.Parameters.RemediatorRoleArn.Default).toBe('');
+    expect(template.Parameters.AllowKeyDeletion.Default).toBe('false');
+    expect(template.Parameters.RemediationRoleName.Default).toBe(loadRemediationConfig({}).roleName);
+    expect(remediation.RoleName).toEqual({ Ref: 'RemediationRoleName' });
+    expect(remediation.AssumeRolePolicyDocument.Statement.map((s) => s.Principal)).toEqual([
+      { AWS: { Ref: 'RemediatorRoleArn' } },
+    ]);
+    const [always, deletion] = remediation.Policies[0].PolicyDocument.Statement as unknown as [
+      PolicyStatement,
+      { 'Fn::If': [string, PolicyStatement, unknown] },
+    ];
+    const remediatorCalls = reached.remediator.filter((a) => a.startsWith('iam:'));
+    expect(toList(always.Action).sort()).toEqual(
+      remediatorCalls.filter((a) =>
+        ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'].includes(a),
+      ),
+    );
+    expect(deletion['Fn::If'][0]).toBe('DeletesKeys');
+    expect(toList(deletion['Fn::If'][1].Action)).toEqual(['iam:DeleteAccessKey']);
+    expect(deletion['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+    expect(
+      toList(role.Policies[0].PolicyDocument.Statement.flatMap((s) => s.Action)).filter((a) => WRITES.includes(a)),
+    ).toEqual([]);
   });
 
   it('admits role ARNs of any partition as the scanner, never a wildcard or a whole account', () => {
@@ -381,9 +445,11 @@ describe('the multi-account statements of the app policies', () => {
       const statements = policies[app].Statement;
       const assume = statements.filter((s) => toList(s.Action).some((a) => a.startsWith('sts:')));
       expect(assume).toHaveLength(reached[app].includes('sts:AssumeRole') ? 1 : 0);
+      const roleName =
+        app === 'remediator' ? template.Parameters.RemediationRoleName.Default : template.Parameters.RoleName.Default;
       for (const statement of assume) {
         expect(toList(statement.Action)).toEqual(['sts:AssumeRole']);
-        expect(toList(statement.Resource)).toEqual([`arn:aws:iam::*:role/${template.Parameters.RoleName.Default}`]);
+        expect(toList(statement.Resource)).toEqual([`arn:aws:iam::*:role/${roleName}`]);
       }
       for (const statement of statements.filter((s) => toList(s.Action).some((a) => a.startsWith('organizations:')))) {
         expect(toList(statement.Action).filter((a) => !/^organizations:(List|Describe)\w+$/.test(a))).toEqual([]);

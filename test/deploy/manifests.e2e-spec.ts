@@ -34,7 +34,8 @@ const label = (m: Manifest) => `${m.file}#${m.index} ${m.object.kind}/${m.object
 const clone = <T>(value: T): T => structuredClone(value);
 
 const deployment = findObject<IDeployment>(manifests, 'Deployment');
-const cronJob = findObject<ICronJob>(manifests, 'CronJob');
+const cronJob = findObject<ICronJob>(manifests, 'CronJob', 'iam-key-monitor-notifier');
+const remediatorCronJob = findObject<ICronJob>(manifests, 'CronJob', 'iam-key-monitor-remediator');
 const service = findObject<IService>(manifests, 'Service');
 const configMap = findObject<IConfigMap>(manifests, 'ConfigMap', CONFIG_NAME);
 const EXEMPTIONS_CONFIG_NAME = 'iam-key-monitor-exemptions';
@@ -42,9 +43,11 @@ const apiPod = deployment.spec!.template.spec!;
 const notifierPod = cronJob.spec!.jobTemplate.spec!.template.spec!;
 const apiContainer = apiPod.containers[0];
 const notifierContainer = notifierPod.containers[0];
+const remediatorPod = remediatorCronJob.spec!.jobTemplate.spec!.template.spec!;
 const workloads: [string, IPodSpec, IContainer][] = [
   ['api Deployment', apiPod, apiContainer],
   ['notifier CronJob', notifierPod, notifierContainer],
+  ['remediator CronJob', remediatorPod, remediatorPod.containers[0]],
 ];
 
 /** Resolves a probe/Service/NetworkPolicy port (a number or a container port name) to a number. */
@@ -101,11 +104,13 @@ describe('manifests against the Kubernetes OpenAPI schemas (kubernetes-models)',
       expect.arrayContaining([
         'ConfigMap/iam-key-monitor',
         'CronJob/iam-key-monitor-notifier',
+        'CronJob/iam-key-monitor-remediator',
         'Deployment/iam-key-monitor-api',
         'Namespace/iam-key-monitor',
         'Service/iam-key-monitor-api',
         'ServiceAccount/iam-key-monitor-api',
         'ServiceAccount/iam-key-monitor-notifier',
+        'ServiceAccount/iam-key-monitor-remediator',
       ]),
     );
   });
