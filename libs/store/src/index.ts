@@ -5,6 +5,7 @@ export * from './migrate/migration-runner';
 export * from './repositories/accounts.repository';
 export * from './repositories/findings.repository';
 export * from './repositories/inventory.repository';
+export * from './repositories/ladder.repository';
 export * from './repositories/lease.repository';
 export * from './repositories/notifications.repository';
 export * from './repositories/remediation.repository';

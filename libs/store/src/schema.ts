@@ -98,6 +98,32 @@ export const notifications = pgTable('notifications', {
   recipient: text('recipient').notNull(),
   sesMessageId: text('ses_message_id').notNull(),
   sentAt: ts('sent_at').notNull(),
+  /** The ladder the stage belongs to (002); NULL for rows recorded without one. */
+  ladderId: id('ladder_id'),
+});
+
+export const notificationLadders = pgTable('notification_ladders', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  accountId: text('account_id').notNull(),
+  accessKeyId: text('access_key_id').notNull(),
+  userName: text('user_name'),
+  keyCreatedAt: ts('key_created_at'),
+  startStage: text('start_stage', { enum: ['warning', 'final', 'expired'] })
+    .notNull()
+    .default('warning'),
+  openedAt: ts('opened_at').notNull(),
+  closedAt: ts('closed_at'),
+  resolution: text('resolution', { enum: ['rotated', 'deleted', 'deactivated', 'restarted'] }),
+  rotatedTo: text('rotated_to'),
+  resolutionReportedAt: ts('resolution_reported_at'),
+});
+
+export const notificationDigests = pgTable('notification_digests', {
+  id: id('id').primaryKey().generatedAlwaysAsIdentity(),
+  recipient: text('recipient').notNull(),
+  sesMessageId: text('ses_message_id').notNull(),
+  sentAt: ts('sent_at').notNull(),
+  summary: jsonb('summary').notNull(),
 });
 
 export const leases = pgTable('leases', {
@@ -161,6 +187,8 @@ export const storeSchema = {
   accessKeyEvents,
   findings,
   notifications,
+  notificationLadders,
+  notificationDigests,
   leases,
   tagExemptions,
   remediationRuns,

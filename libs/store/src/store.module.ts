@@ -6,6 +6,7 @@ import { loadMigrations } from './migrate/migration-runner';
 import { AccountsRepository } from './repositories/accounts.repository';
 import { FindingsRepository } from './repositories/findings.repository';
 import { InventoryRepository } from './repositories/inventory.repository';
+import { LadderRepository } from './repositories/ladder.repository';
 import { LeaseRepository } from './repositories/lease.repository';
 import { NotificationsRepository } from './repositories/notifications.repository';
 import { RemediationRepository } from './repositories/remediation.repository';
@@ -24,6 +25,7 @@ const repositories = [
   RetentionRepository,
   LeaseRepository,
   RemediationRepository,
+  LadderRepository,
 ];
 
 @Module({

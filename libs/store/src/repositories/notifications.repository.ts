@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { StoreEngine } from '../engine/store-engine';
 import { notifications } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
@@ -26,7 +26,11 @@ export class NotificationsRepository {
     const inserted = await this.engine.db
       .insert(notifications)
       .values(sent)
-      .onConflictDoNothing({ target: [notifications.accountId, notifications.accessKeyId, notifications.stage] })
+      .onConflictDoNothing({
+        target: [notifications.accountId, notifications.accessKeyId, notifications.stage],
+        // Rows of a ladder are unique per ladder instead (LadderRepository.recordStage).
+        where: sql`ladder_id IS NULL`,
+      })
       .returning({ id: notifications.id });
     return inserted.length === 1;
   }
