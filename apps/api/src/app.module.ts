@@ -22,11 +22,13 @@ import {
   RateLimitGuard,
   RequestBodyGuard,
   ShutdownState,
+  SlidingWindowThrottlerStorage,
 } from '@app/platform';
 import { AccessKeysController } from './access-keys/access-keys.controller';
 import { apiConfig } from './config/api.config';
 import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { PreparedAnswers } from './http/prepared-answers';
 import { MetricsListener } from './metrics/metrics-listener';
 import { OldKeysController } from './old-keys/old-keys.controller';
 
@@ -67,6 +69,8 @@ const AUTH_FAILURE_CLIENTS = 10_000;
         skipIf: () => config.rateLimitPerMinute === 0,
         // One budget per client across the /v1 routes; the default key adds the route, which multiplies it.
         generateKey: (_context, tracker, throttlerName) => `${throttlerName}:${tracker}`,
+        // The library's own storage copies every live hit on each request: quadratic under a polling dashboard.
+        storage: new SlidingWindowThrottlerStorage(),
       }),
     }),
     TerminusModule.forRoot({ logger: false }),
@@ -77,6 +81,7 @@ const AUTH_FAILURE_CLIENTS = 10_000;
   controllers: [OldKeysController, AccessKeysController, HealthController],
   providers: [
     ShutdownState,
+    PreparedAnswers,
     IamHealthIndicator,
     LivenessIndicator,
     EventLoopLagMonitor,

@@ -12,6 +12,7 @@ export * from './report/key-id.cache';
 export * from './report/report-poll';
 export * from './report/report.constants';
 export * from './scan/adaptive-rate.governor';
+export * from './scan/answer-freshness';
 export * from './scan/concurrency-limiter';
 export * from './scan/iam-call-meter';
 export * from './scan/last-use';

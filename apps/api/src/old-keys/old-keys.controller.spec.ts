@@ -6,13 +6,16 @@ import request from 'supertest';
 import { AccountsErrorCode, AccountsException } from '@app/accounts';
 import {
   IamErrorCode,
+  IAM_CLOCK,
   IamException,
+  OldKeysService,
   OrganizationScanService,
   type AccountOutcome,
   type OrganizationScanResult,
 } from '@app/iam';
 import { createValidationPipe, RequestBodyGuard } from '@app/platform';
 import { ApiExceptionFilter } from '../http/api-exception.filter';
+import { PreparedAnswers } from '../http/prepared-answers';
 import { API_APP_OPTIONS, configureApp } from '../configure-app';
 import { OldKeysController } from './old-keys.controller';
 
@@ -81,6 +84,15 @@ describe(OldKeysController.name, () => {
       controllers: [OldKeysController],
       providers: [
         { provide: OrganizationScanService, useValue: oldKeys },
+        // Every answer stale at once: each request scans, as these specs count.
+        {
+          provide: OldKeysService,
+          useValue: {
+            withFreshness: async (build: () => Promise<unknown>) => ({ value: await build(), validUntilMs: 0 }),
+          },
+        },
+        { provide: IAM_CLOCK, useValue: { now: () => new Date() } },
+        PreparedAnswers,
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_GUARD, useClass: RequestBodyGuard },

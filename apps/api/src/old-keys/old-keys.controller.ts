@@ -1,4 +1,16 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -12,8 +24,18 @@ import {
   ApiUnauthorizedResponse,
   type HeadersObject,
 } from '@nestjs/swagger';
-import { MAX_HOURS, OrganizationScanService, type ScanQuery, type ScanSource } from '@app/iam';
+import {
+  IAM_CLOCK,
+  MAX_HOURS,
+  OldKeysService,
+  OrganizationScanService,
+  type Clock,
+  type ScanQuery,
+  type ScanSource,
+} from '@app/iam';
 import { ErrorBodyDto } from '@app/platform';
+import type { Request, Response } from 'express';
+import { answerKey, PreparedAnswers } from '../http/prepared-answers';
 import { AccountsFailedException } from './accounts-failed.exception';
 import {
   ScanErrorBodyDto,
@@ -181,21 +203,46 @@ export function ApiOldKeysErrors(examples: ErrorExamples) {
 @ApiBearerAuth()
 @Controller({ path: 'iam/old-access-keys', version: '1' })
 export class OldKeysController {
-  constructor(private readonly scans: OrganizationScanService) {}
+  constructor(
+    private readonly scans: OrganizationScanService,
+    private readonly oldKeys: OldKeysService,
+    private readonly answers: PreparedAnswers,
+    @Inject(IAM_CLOCK) private readonly clock: Clock,
+  ) {}
 
-  /** Every configured account (or the asked ones); never a silent partial answer. */
+  /**
+   * Every configured account (or the asked ones); never a silent partial answer. Served from the bytes of the
+   * last identical answer while that stays exact (see AnswerFreshness: the shared scans' TTL, each key's age to
+   * its tenth of an hour, keys growing old enough to count), with an ETag and 304 for If-None-Match.
+   */
   private async answer(
+    req: Request,
+    res: Response,
     source: ScanSource,
     query: ScanQuery,
     accountIds: string[] | undefined,
     allowPartial: boolean,
-  ): Promise<OldAccessKeysResponseDto> {
-    const result = await this.scans.scan(source, query, { accountIds });
-    const body = OldAccessKeysResponseDto.from(result);
-    if (!result.complete && !allowPartial) {
-      throw new AccountsFailedException(body.accounts, result.accounts);
-    }
-    return body;
+  ): Promise<void> {
+    const key = answerKey(source, {
+      hours: query.hours,
+      include_inactive: query.includeInactive,
+      account_id: accountIds,
+      allow_partial: allowPartial,
+    });
+    await this.answers.send(req, res, {
+      key,
+      nowMs: this.clock.now().getTime(),
+      build: async () => {
+        const { value: result, validUntilMs } = await this.oldKeys.withFreshness(() =>
+          this.scans.scan(source, query, { accountIds }),
+        );
+        const body = OldAccessKeysResponseDto.from(result);
+        if (!result.complete && !allowPartial) {
+          throw new AccountsFailedException(body.accounts, result.accounts);
+        }
+        return { value: body, validUntilMs };
+      },
+    });
   }
 
   @Get('list-users')
@@ -212,9 +259,11 @@ export class OldKeysController {
     unavailable: { throttled: { summary: 'IAM throttled beyond retries', value: throttled('ListAccessKeys') } },
     timeout: timedOut('ListUsers'),
   })
-  async listUsers(@Query() query: ListUsersQueryDto): Promise<OldAccessKeysResponseDto> {
+  async listUsers(@Query() query: ListUsersQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const includeInactive = query.include_inactive ?? false;
     return this.answer(
+      req,
+      res,
       'list-users',
       { hours: query.hours, includeInactive },
       query.account_id,
@@ -250,9 +299,15 @@ export class OldKeysController {
     },
     timeout: timedOut('GetCredentialReport'),
   })
-  async credentialReport(@Body() body: CredentialReportBodyDto): Promise<OldAccessKeysResponseDto> {
+  async credentialReport(
+    @Body() body: CredentialReportBodyDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const includeInactive = body.include_inactive ?? false;
     return this.answer(
+      req,
+      res,
       'credential-report',
       { hours: body.hours, includeInactive },
       body.account_id,

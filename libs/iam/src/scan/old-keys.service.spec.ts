@@ -204,6 +204,74 @@ describe(OldKeysService.name, () => {
     expect(fromReport.source).toBe('credential-report');
   });
 
+  describe('withFreshness: until when an answer cut from the shared scans stays exactly the same', () => {
+    const at = (ms: number) => new Date(NOW.getTime() + ms);
+
+    it('is bounded by the next tenth-of-an-hour change of a kept key, a young key growing old, and the TTL', async () => {
+      build(3600);
+      listUsers.scan.mockResolvedValue(inventory());
+      // Ages are whole hours at NOW: each kept key's age turns from x.0 to x.1 at NOW + 3 min.
+      const first = await sut.withFreshness(() => sut.scan('list-users', { hours: 50, includeInactive: false }));
+      expect(first.validUntilMs).toBe(at(180_000).getTime());
+      now = at(179_999);
+      const second = await sut.withFreshness(() => sut.scan('list-users', { hours: 50, includeInactive: false }));
+      expect(second.value.keys.map((k) => k.ageHours)).toEqual([1000, 100]);
+      expect(second.validUntilMs).toBe(at(180_000).getTime());
+      now = at(180_000);
+      const third = await sut.withFreshness(() => sut.scan('list-users', { hours: 50, includeInactive: false }));
+      expect(third.value.keys.map((k) => k.ageHours)).toEqual([1000.1, 100.1]);
+    });
+
+    it('is bounded by a key about to cross the threshold into the answer', async () => {
+      const young = { ...key('young', 1), createdDate: new Date(NOW.getTime() - HOUR + 30_000) };
+      listUsers.scan.mockResolvedValue({ ...inventory(), keys: [young], rootKeys: [] });
+      const { validUntilMs } = await sut.withFreshness(() =>
+        sut.scan('list-users', { hours: 1, includeInactive: false }),
+      );
+      expect(validUntilMs).toBe(at(30_000).getTime());
+    });
+
+    it('ignores keys the query never keeps (Inactive without includeInactive)', async () => {
+      const inactive = { ...key('idle', 1, 'Inactive'), createdDate: new Date(NOW.getTime() - HOUR + 1) };
+      listUsers.scan.mockResolvedValue({ ...inventory(), keys: [inactive], rootKeys: [] });
+      const { validUntilMs } = await sut.withFreshness(() =>
+        sut.scan('list-users', { hours: 1, includeInactive: false }),
+      );
+      expect(validUntilMs).toBe(NOW.getTime() + 60_000); // the TTL
+    });
+
+    it('ends with the shared scan: its settling time plus the TTL', async () => {
+      listUsers.scan.mockResolvedValue({ ...inventory(), keys: [], rootKeys: [] });
+      await sut.scan('list-users', { hours: 1, includeInactive: false });
+      now = at(20_000);
+      const { validUntilMs } = await sut.withFreshness(() =>
+        sut.scan('list-users', { hours: 1, includeInactive: false }),
+      );
+      expect(validUntilMs).toBe(at(60_000).getTime());
+    });
+
+    it('is now (not reusable) without a TTL, and after a failure', async () => {
+      build(0);
+      listUsers.scan.mockResolvedValue(inventory());
+      expect(
+        (await sut.withFreshness(() => sut.scan('list-users', { hours: 1, includeInactive: false }))).validUntilMs,
+      ).toBe(NOW.getTime());
+      build(60);
+      listUsers.scan.mockRejectedValue(new IamException(IamErrorCode.AccessDenied, 'denied'));
+      let bounded = Infinity;
+      await sut
+        .withFreshness(async () => {
+          try {
+            await sut.scan('list-users', { hours: 1, includeInactive: false });
+          } catch {
+            // an organization scan lists the account as failed and answers
+          }
+        })
+        .then((r) => (bounded = r.validUntilMs));
+      expect(bounded).toBe(NOW.getTime());
+    });
+  });
+
   describe('with the cache TTL at 0', () => {
     beforeEach(() => build(0));
 

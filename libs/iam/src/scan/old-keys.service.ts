@@ -3,12 +3,13 @@ import type { ConfigType } from '@nestjs/config';
 import type { IamAccountClient } from '../client/iam-account.client';
 import { IamClientProvider } from '../client/iam-client.provider';
 import { iamConfig } from '../config/iam.config';
-import { IAM_CLOCK, type Clock } from '../iam.constants';
+import { HOUR_MS, IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery, ScanResult, ScanSource } from '../iam.types';
 import { CredentialReportStrategy } from '../strategies/credential-report.strategy';
 import { ListUsersStrategy } from '../strategies/list-users.strategy';
 import type { ScanStrategy } from '../strategies/scan-strategy.interface';
-import { ageHours, cutoffFor } from './old-keys';
+import { AnswerFreshness, answerFreshnessStorage } from './answer-freshness';
+import { ageHours, ageHoursChangeAt, cutoffFor } from './old-keys';
 import { ScanDeadline, scanDeadlineStorage } from './scan-deadline';
 
 export const SCAN_OBSERVER = Symbol('SCAN_OBSERVER');
@@ -110,8 +111,34 @@ export class OldKeysService {
       );
       entry = fresh;
     }
-    const result = await entry.promise;
-    return ttl > 0 ? this.narrow(result, query) : result;
+    const freshness = answerFreshnessStorage.getStore();
+    let result: ScanResult;
+    try {
+      result = await entry.promise;
+    } catch (err) {
+      freshness?.bound(nowMs); // failures are never shared, so an answer naming one is never reused either
+      throw err;
+    }
+    if (ttl === 0) {
+      freshness?.bound(nowMs);
+      return result;
+    }
+    // settledAt is set by the first callback on the promise, which has run by now.
+    freshness?.bound((entry.settledAt ?? nowMs) + ttl);
+    return this.narrow(result, query, freshness);
+  }
+
+  /**
+   * Runs `build` (which cuts an answer from this service's scans, e.g. through OrganizationScanService) and says
+   * until when its answer stays exactly the same: see {@link AnswerFreshness}. Without a TTL nothing is shared,
+   * so the answer is good for the instant it was made only. An answer that involved no scan at all (every
+   * account skipped) is bounded by the TTL, so the account list is read again as often as IAM would be.
+   */
+  async withFreshness<T>(build: () => Promise<T>): Promise<{ value: T; validUntilMs: number }> {
+    const nowMs = this.clock.now().getTime();
+    const freshness = new AnswerFreshness(nowMs + this.config.scanCacheTtlMs);
+    const value = await answerFreshnessStorage.run(freshness, build);
+    return { value, validUntilMs: freshness.validUntilMs };
   }
 
   /** The scans whose strategy is still at work, oldest first, for liveness (performance.now() start times). */
@@ -120,7 +147,7 @@ export class OldKeysService {
   }
 
   /** Cuts one request's answer out of a shared inventory; ages are counted to now, not to when IAM was read. */
-  private narrow(result: ScanResult, query: ScanQuery): ScanResult {
+  private narrow(result: ScanResult, query: ScanQuery, freshness?: AnswerFreshness): ScanResult {
     const now = this.clock.now();
     const cutoff = cutoffFor(now, query.hours);
     const keys = result.keys
@@ -129,6 +156,15 @@ export class OldKeysService {
     const rootKeys = result.rootKeys
       .filter((k) => k.lastRotated.getTime() <= cutoff && (query.includeInactive || k.active))
       .map((k) => ({ ...k, ageHours: ageHours(now, k.lastRotated) }));
+    if (freshness) {
+      const wanted = (status: boolean) => query.includeInactive || status;
+      for (const k of result.keys) {
+        bound(freshness, now, k.createdDate, cutoff, query.hours, wanted(k.status === 'Active'));
+      }
+      for (const k of result.rootKeys) {
+        bound(freshness, now, k.lastRotated, cutoff, query.hours, wanted(k.active));
+      }
+    }
     return { ...result, keys, rootKeys };
   }
 
@@ -177,5 +213,24 @@ export class OldKeysService {
       this.observer?.scanFinished(source, 'error', performance.now() - started, undefined, accountId);
       throw err;
     }
+  }
+}
+
+/** A kept key changes the answer when its age does; a young one, when it grows old enough to be kept. */
+function bound(
+  freshness: AnswerFreshness,
+  now: Date,
+  created: Date,
+  cutoff: number,
+  hours: number,
+  wanted: boolean,
+): void {
+  if (!wanted) {
+    return;
+  }
+  if (created.getTime() <= cutoff) {
+    freshness.bound(ageHoursChangeAt(now, created));
+  } else {
+    freshness.bound(created.getTime() + hours * HOUR_MS);
   }
 }

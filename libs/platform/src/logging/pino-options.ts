@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { redactRequestUrl, redactUserinfo } from './redact-url';
@@ -65,6 +66,8 @@ export function pinoParams(options: LoggingOptions): Params {
   return {
     pinoHttp: {
       level: options.level,
+      // On the root logger, not pino-http's customProps: those make two more child loggers for every request.
+      base: { pid: process.pid, hostname: hostname(), service: 'iam-key-monitor' },
       genReqId: requestId,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       customLogLevel: (req, res, err) => {
@@ -86,7 +89,6 @@ export function pinoParams(options: LoggingOptions): Params {
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customProps: () => ({ service: 'iam-key-monitor' }),
       ...(options.pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
     },
   };

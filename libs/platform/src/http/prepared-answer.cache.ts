@@ -1,0 +1,120 @@
+import { entityTagOf } from './entity-tag';
+
+/** An answer's JSON, serialized once, with its tag; served as is until `validUntilMs` or a new data version. */
+export interface PreparedAnswer {
+  readonly body: Buffer;
+  readonly etag: string;
+  /** The data version it was built from (e.g. a scan id); '' when freshness is by time alone. */
+  readonly version: string;
+  /** Epoch ms (on the caller's clock) from which the bytes may differ from a fresh build's. */
+  readonly validUntilMs: number;
+}
+
+/** What a build says: the answer, and until when it stays exactly the same (a past instant: not reusable). */
+export interface BuiltAnswer {
+  value: unknown;
+  validUntilMs: number;
+}
+
+export interface PreparedAnswerRequest {
+  /** The route and its normalized parameters: two requests with one key must get the same answer. */
+  key: string;
+  version?: string;
+  nowMs: number;
+  build: () => Promise<BuiltAnswer>;
+}
+
+/** Answers held at once; least recently used first out. Each is one route's body (tens of KB to a few MB). */
+export const PREPARED_ANSWERS_MAX = 64;
+
+/**
+ * Serialized answers per (route, parameters, data version) for as long as they stay exact, so a warm read costs a
+ * map lookup and a write instead of building and stringifying the body. Concurrent misses of one key share one
+ * build (a dashboard of 50 tabs rebuilds once, not 50 times); a build that fails is shared by its waiters and
+ * never kept. A waiter that arrives after the shared build's answer went stale builds its own.
+ */
+export class PreparedAnswerCache {
+  private readonly answers = new Map<string, PreparedAnswer>();
+  private readonly building = new Map<string, Promise<PreparedAnswer>>();
+  private builds = 0;
+
+  constructor(private readonly maxEntries = PREPARED_ANSWERS_MAX) {}
+
+  /** Builds run so far (for tests: call counts, not timings). */
+  get buildCount(): number {
+    return this.builds;
+  }
+
+  get size(): number {
+    return this.answers.size;
+  }
+
+  async answer(request: PreparedAnswerRequest): Promise<PreparedAnswer> {
+    const version = request.version ?? '';
+    const held = this.fresh(request.key, version, request.nowMs);
+    if (held) {
+      return held;
+    }
+    const slot = `${version}\u0000${request.key}`;
+    const running = this.building.get(slot);
+    if (running) {
+      const shared = await running;
+      if (request.nowMs < shared.validUntilMs) {
+        return shared;
+      }
+    }
+    return this.build(request, version, slot);
+  }
+
+  /** Forgets every answer (e.g. when the data changed in a way no version or clock shows). */
+  clear(): void {
+    this.answers.clear();
+  }
+
+  private fresh(key: string, version: string, nowMs: number): PreparedAnswer | undefined {
+    const held = this.answers.get(key);
+    if (!held) {
+      return undefined;
+    }
+    if (held.version !== version || nowMs >= held.validUntilMs) {
+      this.answers.delete(key);
+      return undefined;
+    }
+    // Most recently used last, so the first in the map is the first out.
+    this.answers.delete(key);
+    this.answers.set(key, held);
+    return held;
+  }
+
+  private async build(request: PreparedAnswerRequest, version: string, slot: string): Promise<PreparedAnswer> {
+    this.builds++;
+    const work = request.build().then(({ value, validUntilMs }) => {
+      const body = Buffer.from(JSON.stringify(value));
+      const answer: PreparedAnswer = { body, etag: entityTagOf(body), version, validUntilMs };
+      if (request.nowMs < validUntilMs) {
+        this.keep(request.key, answer);
+      }
+      return answer;
+    });
+    this.building.set(slot, work);
+    try {
+      return await work;
+    } finally {
+      if (this.building.get(slot) === work) {
+        this.building.delete(slot);
+      }
+    }
+  }
+
+  private keep(key: string, answer: PreparedAnswer): void {
+    this.answers.delete(key);
+    this.answers.set(key, answer);
+    while (this.answers.size > this.maxEntries) {
+      const oldest = this.answers.keys().next().value;
+      if (oldest === undefined) {
+        break;
+      }
+      this.answers.delete(oldest);
+    }
+  }
+}
