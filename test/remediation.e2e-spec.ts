@@ -215,8 +215,8 @@ describe('Remediation (e2e: IAM + SES emulator, embedded store, a clock the test
   });
 
   describe('after deactivation', () => {
-    it('a key a person reactivated is left alone, reported once as reactivated after deactivation', async () => {
-      await h.start({});
+    it('a key a person reactivated is left alone by that ladder, reported once, and its ladder restarts at final', async () => {
+      await h.start({ REMEDIATION_GRACE_DAYS: '7' });
       await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28 });
       await h.run();
       h.account.setAccessKeyStatus(KEY, 'Active');
@@ -233,6 +233,34 @@ describe('Remediation (e2e: IAM + SES emulator, embedded store, a clock the test
       ]);
       expect(await h.decisions(third.runId)).toEqual([]);
       expect(h.emails().at(-1)?.text).toContain('Reactivated after deactivation');
+      const ladders = await h.ladders.laddersOf('111111111111', KEY);
+      expect(ladders.map((l) => [l.startStage, l.resolution])).toEqual([
+        ['warning', 'restarted'],
+        ['final', null],
+      ]);
+
+      // The restarted ladder warns afresh (final, then expired); only after its grace may a run act again.
+      const restarted = ladders[1].id;
+      await h.sendStages(restarted, KEY, 'alice@example.com', { finalDaysAgo: 0, expiredDaysAgo: 0 });
+      h.now = new Date(NOW.getTime() + 8 * DAY_MS);
+      await h.run();
+      expect(h.status(KEY)).toBe('Active');
+      h.now = new Date(NOW.getTime() + 10 * DAY_MS);
+      await h.run();
+      expect(h.status(KEY)).toBe('Inactive');
+      expect(h.writes().UpdateAccessKey).toBe(2);
+    });
+
+    it('acts on keys warned before ladders existed (legacy notification rows) the same way', async () => {
+      await h.start({});
+      await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28, legacy: true });
+      await h.expiredKey('bob', OTHER, { expiredDaysAgo: 28, legacy: true });
+
+      const summary = await h.run();
+
+      expect(h.status(KEY)).toBe('Inactive');
+      expect(h.status(OTHER)).toBe('Active');
+      expect(summary.spared).toEqual({ 'final-warning-not-delivered': 1 });
     });
 
     it('deletes only keys this service deactivated, still Inactive, after REMEDIATION_DELETE_AFTER_DAYS', async () => {

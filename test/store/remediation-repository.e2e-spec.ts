@@ -1,4 +1,4 @@
-import { NotificationsRepository, RemediationRepository, type StoreEngine } from '@app/store';
+import { LadderRepository, NotificationsRepository, RemediationRepository, type StoreEngine } from '@app/store';
 import { describeStore } from './support/store-fixture';
 
 const ACCOUNT = '111111111111';
@@ -8,14 +8,16 @@ describeStore('remediation repository', (fx) => {
   let engine: StoreEngine;
   let sut: RemediationRepository;
   let notifications: NotificationsRepository;
+  let ladders: LadderRepository;
 
   beforeAll(async () => {
     engine = await fx.openMigrated();
     sut = new RemediationRepository(engine);
     notifications = new NotificationsRepository(engine);
+    ladders = new LadderRepository(engine);
   });
 
-  it('lists keys whose ladder reached expired, with the final warning when SES accepted one', async () => {
+  it('lists legacy keys (rows without a ladder) whose expired notice was sent, with their final warning', async () => {
     const sent = (accessKeyId: string, stage: string, sentAt: string, recipient = 'owner@example.com') =>
       notifications.record({
         accountId: ACCOUNT,
@@ -34,6 +36,7 @@ describeStore('remediation repository', (fx) => {
       {
         accountId: ACCOUNT,
         accessKeyId: 'AKIAWITHFINAL0000001',
+        ladderId: null,
         expiredSentAt: at('2026-01-03T00:00:00Z'),
         finalSentAt: at('2026-01-01T00:00:00Z'),
         recipient: 'alice@example.com',
@@ -43,11 +46,61 @@ describeStore('remediation repository', (fx) => {
       {
         accountId: ACCOUNT,
         accessKeyId: 'AKIANOFINAL000000002',
+        ladderId: null,
         expiredSentAt: at('2026-01-04T00:00:00Z'),
         finalSentAt: null,
         recipient: 'fallback@example.com',
         userName: null,
         createdAt: null,
+      },
+    ]);
+  });
+
+  it('lists open ladders that reached expired (not closed ones, not legacy rows of a key that has a ladder)', async () => {
+    const opening = (accessKeyId: string) => ({
+      accountId: ACCOUNT,
+      accessKeyId,
+      userName: 'carol',
+      keyCreatedAt: at('2025-06-01T00:00:00Z'),
+      openedAt: at('2026-03-01T00:00:00Z'),
+    });
+    const [open, closed] = await ladders.open([opening('AKIALADDEROPEN000001'), opening('AKIALADDERCLOSED0001')]);
+    const stage = (ladderId: number, accessKeyId: string, name: string, sentAt: string) =>
+      ladders.recordStage({
+        ladderId,
+        accountId: ACCOUNT,
+        accessKeyId,
+        stage: name,
+        recipient: 'carol@example.com',
+        sesMessageId: `m-${ladderId}-${name}`,
+        sentAt: at(sentAt),
+      });
+    await stage(open.id, open.accessKeyId, 'final', '2026-03-10T00:00:00Z');
+    await stage(open.id, open.accessKeyId, 'expired', '2026-03-12T00:00:00Z');
+    await stage(closed.id, closed.accessKeyId, 'expired', '2026-03-12T00:00:00Z');
+    await ladders.close([{ ladderId: closed.id, resolution: 'rotated', closedAt: at('2026-03-13T00:00:00Z') }]);
+    // A legacy row of a key that now has a ladder is the ladder's business, not a candidate of its own.
+    await notifications.record({
+      accountId: ACCOUNT,
+      accessKeyId: open.accessKeyId,
+      stage: 'expired',
+      recipient: 'x@example.com',
+      sesMessageId: 'legacy',
+      sentAt: at('2026-01-01T00:00:00Z'),
+    });
+
+    const found = (await sut.expiredCandidates()).filter((c) => c.accessKeyId.startsWith('AKIALADDER'));
+
+    expect(found).toEqual([
+      {
+        accountId: ACCOUNT,
+        accessKeyId: 'AKIALADDEROPEN000001',
+        ladderId: open.id,
+        expiredSentAt: at('2026-03-12T00:00:00Z'),
+        finalSentAt: at('2026-03-10T00:00:00Z'),
+        recipient: 'carol@example.com',
+        userName: 'carol',
+        createdAt: at('2025-06-01T00:00:00Z'),
       },
     ]);
   });
@@ -95,9 +148,10 @@ describeStore('remediation repository', (fx) => {
         accessKeyId: 'AKIAWITHFINAL0000001',
         userName: 'alice',
         deactivatedAt: at('2026-02-02T10:00:01Z'),
+        deactivatedLadderId: null,
         reactivatedAt: null,
         deletedAt: null,
-        notifiedAt: null,
+        noticeLadders: [],
       },
     ]);
     const all = await sut.list({ limit: 10 });

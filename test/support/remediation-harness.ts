@@ -13,7 +13,7 @@ import {
   type RemediationPlan,
   type RemediationRunSummary,
 } from '@app/remediation';
-import { NotificationsRepository, RemediationRepository, type RemediationDecision } from '@app/store';
+import { LadderRepository, NotificationsRepository, RemediationRepository, type RemediationDecision } from '@app/store';
 import { RemediatorAppModule } from '../../apps/remediator/src/remediator-app.module';
 import { StoreFixture } from '../store/support/store-fixture';
 
@@ -109,13 +109,17 @@ export class RemediationHarness {
     return this.job.plan();
   }
 
-  /** A user with one key, and the ladder's notices for it as the notifier records them once SES accepted them. */
+  /**
+   * A user with one key, and its ladder as the notifier leaves it: opened, and the stages SES accepted recorded on it.
+   * `legacy` records them as rows without a ladder, as before ladders existed.
+   */
   async expiredKey(
     userName: string,
     accessKeyId: string,
-    ladder: { finalDaysAgo?: number; expiredDaysAgo: number },
+    ladder: { finalDaysAgo?: number; expiredDaysAgo?: number; legacy?: boolean },
     key: { createdDaysAgo?: number; lastUsedHoursAgo?: number; status?: 'Active' | 'Inactive' } = {},
   ): Promise<void> {
+    const createDate = this.ago((key.createdDaysAgo ?? 100) * DAY_MS);
     this.account.addUser({
       userName,
       createDate: this.ago(400 * DAY_MS),
@@ -123,7 +127,7 @@ export class RemediationHarness {
         {
           accessKeyId,
           status: key.status ?? 'Active',
-          createDate: this.ago((key.createdDaysAgo ?? 100) * DAY_MS),
+          createDate,
           lastUsed:
             key.lastUsedHoursAgo === undefined
               ? undefined
@@ -131,13 +135,9 @@ export class RemediationHarness {
         },
       ],
     });
-    const notifications = this.ref.get(NotificationsRepository);
-    const stages: Array<[string, number | undefined]> = [
-      ['final', ladder.finalDaysAgo],
-      ['expired', ladder.expiredDaysAgo],
-    ];
-    for (const [stage, daysAgo] of stages) {
-      if (daysAgo !== undefined) {
+    if (ladder.legacy) {
+      const notifications = this.ref.get(NotificationsRepository);
+      for (const [stage, daysAgo] of this.stages(ladder)) {
         await notifications.record({
           accountId: ACCOUNT,
           accessKeyId,
@@ -147,7 +147,44 @@ export class RemediationHarness {
           sentAt: this.ago(daysAgo * DAY_MS),
         });
       }
+      return;
     }
+    const [opened] = await this.ladders.open([
+      { accountId: ACCOUNT, accessKeyId, userName, keyCreatedAt: createDate, openedAt: this.ago(40 * DAY_MS) },
+    ]);
+    await this.sendStages(opened.id, accessKeyId, `${userName}@example.com`, ladder);
+  }
+
+  /** Records stages on a ladder as the notifier does once SES accepted them. */
+  async sendStages(
+    ladderId: number,
+    accessKeyId: string,
+    recipient: string,
+    ladder: { finalDaysAgo?: number; expiredDaysAgo?: number },
+  ): Promise<void> {
+    for (const [stage, daysAgo] of this.stages(ladder)) {
+      await this.ladders.recordStage({
+        ladderId,
+        accountId: ACCOUNT,
+        accessKeyId,
+        stage,
+        recipient,
+        sesMessageId: `ses-${ladderId}-${stage}`,
+        sentAt: this.ago(daysAgo * DAY_MS),
+      });
+    }
+  }
+
+  get ladders(): LadderRepository {
+    return this.ref.get(LadderRepository);
+  }
+
+  private stages(ladder: { finalDaysAgo?: number; expiredDaysAgo?: number }): Array<[string, number]> {
+    const stages: Array<[string, number | undefined]> = [
+      ['final', ladder.finalDaysAgo],
+      ['expired', ladder.expiredDaysAgo],
+    ];
+    return stages.filter((s): s is [string, number] => s[1] !== undefined);
   }
 
   ago(ms: number): Date {

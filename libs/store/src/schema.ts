@@ -160,6 +160,7 @@ export const remediationDecisions = pgTable('remediation_decisions', {
   accountId: text('account_id').notNull(),
   userName: text('user_name'),
   accessKeyId: text('access_key_id').notNull(),
+  ladderId: id('ladder_id'),
   outcome: text('outcome', {
     enum: [
       'deactivated',

@@ -88,6 +88,14 @@ export class RemediationDecisionDto {
   @ApiProperty({ example: 'AKIAIOSFODNN7EXAMPLE' })
   access_key_id!: string;
 
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 12,
+    description: "The notifier's ladder the decision was taken on (null for keys warned before ladders)",
+  })
+  ladder_id!: number | null;
+
   @ApiProperty({ enum: REMEDIATION_OUTCOMES, example: 'deactivated' })
   outcome!: RemediationOutcome;
 
@@ -116,6 +124,7 @@ export class RemediationDecisionDto {
       account_id: d.accountId,
       user_name: d.userName,
       access_key_id: d.accessKeyId,
+      ladder_id: d.ladderId,
       outcome: d.outcome,
       reason: d.reason,
       mode: d.mode,

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { ExemptionsService } from '@app/findings';
 import { notifierConfig, type EmailDriver, type OutgoingEmail } from '@app/notifier';
 import {
+  LadderRepository,
   RemediationRepository,
   type ExpiredKeyCandidate,
   type RemediatedKeyHistory,
@@ -35,6 +36,10 @@ const HOUR_MS = 3_600_000;
 
 const keyOf = (k: { accountId: string; accessKeyId: string }) => `${k.accountId}/${k.accessKeyId}`;
 
+/** A person set it Active again after our latest deactivation (seen and recorded by a run). */
+const reactivatedSince = (h: RemediatedKeyHistory) =>
+  !!h.deactivatedAt && !!h.reactivatedAt && h.reactivatedAt >= h.deactivatedAt;
+
 function errorName(err: unknown): string {
   return (err as { name?: string } | null)?.name ?? 'Error';
 }
@@ -53,6 +58,7 @@ export class RemediationJob {
     @Inject(remediationConfig.KEY) private readonly config: ConfigType<typeof remediationConfig>,
     @Inject(notifierConfig.KEY) private readonly notifier: ConfigType<typeof notifierConfig>,
     private readonly store: RemediationRepository,
+    private readonly ladders: LadderRepository,
     private readonly exemptions: ExemptionsService,
     @Inject(REMEDIATION_IAM_CLIENTS) private readonly iam: RemediationIamClients,
     @Inject(REMEDIATION_KILL_SWITCH) private readonly killSwitch: KillSwitch,
@@ -81,13 +87,17 @@ export class RemediationJob {
     const plan: RemediationPlan = { runId, mode, decidedAt: now, decisions: [], actions: [], notices: [] };
     const history = new Map((await this.store.remediatedKeys(mode)).map((h) => [keyOf(h), h]));
     for (const h of history.values()) {
-      if (h.deactivatedAt && !h.deletedAt) {
+      if (h.deactivatedAt && !h.deletedAt && !reactivatedSince(h)) {
         await this.guard(plan, h, () => this.afterDeactivation(plan, h, now));
       }
     }
     for (const candidate of await this.store.expiredCandidates()) {
-      if (!history.get(keyOf(candidate))?.deactivatedAt) {
-        await this.guard(plan, candidate, () => this.decide(plan, candidate, history.get(keyOf(candidate)), now));
+      const h = history.get(keyOf(candidate));
+      // Deactivated by us and not set Active since: the follow-up above owns it. Reactivated: only a later ladder
+      // (the one the restart at `final` opened) may act again, never the ladder that already deactivated it.
+      const ours = h?.deactivatedAt && (!reactivatedSince(h) || h.deactivatedLadderId === candidate.ladderId);
+      if (!ours) {
+        await this.guard(plan, candidate, () => this.decide(plan, candidate, h, now));
       }
     }
     this.applyRunLimits(plan, now);
@@ -145,7 +155,7 @@ export class RemediationJob {
   /** One key's failure (IAM refused a read, the account cannot be entered) is recorded and the run goes on. */
   private async guard(
     plan: RemediationPlan,
-    key: { accountId: string; accessKeyId: string; userName: string | null },
+    key: { accountId: string; accessKeyId: string; userName: string | null; ladderId?: number | null },
     work: () => Promise<void>,
   ): Promise<void> {
     try {
@@ -155,6 +165,7 @@ export class RemediationJob {
         accountId: key.accountId,
         userName: key.userName,
         accessKeyId: key.accessKeyId,
+        ladderId: key.ladderId ?? null,
         outcome: 'failed',
         reason: 'check-failed',
         decidedAt: this.clock(),
@@ -170,7 +181,16 @@ export class RemediationJob {
     now: Date,
   ): Promise<void> {
     const decide = (outcome: Decision['outcome'], reason: string, userName: string | null, detail?: object) =>
-      plan.decisions.push({ ...c, userName, outcome, reason, decidedAt: now, detail: { ...detail } });
+      plan.decisions.push({
+        accountId: c.accountId,
+        accessKeyId: c.accessKeyId,
+        ladderId: c.ladderId,
+        userName,
+        outcome,
+        reason,
+        decidedAt: now,
+        detail: { ...detail },
+      });
     if (!this.config.accounts.has(c.accountId)) {
       return void decide('refused', 'account-not-allowed', c.userName);
     }
@@ -196,7 +216,7 @@ export class RemediationJob {
     const deactivateOn = new Date(c.finalSentAt.getTime() + this.config.graceDays * DAY_MS);
     if (now < deactivateOn) {
       decide('spared', 'in-grace-period', userName, { deactivateOn: deactivateOn.toISOString() });
-      if (!history?.notifiedAt) {
+      if (!history?.noticeLadders.includes(c.ladderId)) {
         decide('notified', 'before-deactivation', userName, {
           deactivateOn: deactivateOn.toISOString(),
           to: c.recipient,
@@ -230,6 +250,7 @@ export class RemediationJob {
       accountId: c.accountId,
       userName,
       accessKeyId: c.accessKeyId,
+      ladderId: c.ladderId,
       expectedCreatedAt: live.createdAt,
       recipient: c.recipient,
     });
@@ -238,11 +259,7 @@ export class RemediationJob {
   /** A key we deactivated: set Active again by a person (left alone, reported once), or due for deletion. */
   private async afterDeactivation(plan: RemediationPlan, h: RemediatedKeyHistory, now: Date): Promise<void> {
     const deactivatedAt = h.deactivatedAt as Date;
-    if (
-      (h.reactivatedAt && h.reactivatedAt >= deactivatedAt) ||
-      !h.userName ||
-      !this.config.accounts.has(h.accountId)
-    ) {
+    if (!h.userName || !this.config.accounts.has(h.accountId)) {
       return;
     }
     const client = await this.iam.forAccount(h.accountId);
@@ -251,22 +268,31 @@ export class RemediationJob {
       return;
     }
     if (live.status === 'Active') {
+      // Never again by the ladder that deactivated it: that ladder closes, and a new one starts at `final`, so the
+      // owner is warned afresh and any later action waits for that warning and the grace period again.
+      const ladderId = await this.ladders.restartAt(h.accountId, h.accessKeyId, 'final', now);
       plan.decisions.push({
-        ...h,
+        accountId: h.accountId,
+        userName: h.userName,
+        accessKeyId: h.accessKeyId,
+        ladderId: h.deactivatedLadderId,
         outcome: 'reactivated',
         reason: 'reactivated-after-deactivation',
         decidedAt: now,
-        // No ladder API in the store yet: this row is the restart at `final`, and the key is never deactivated again.
-        detail: { deactivatedAt: deactivatedAt.toISOString(), ladder: 'restarted-at-final' },
+        detail: { deactivatedAt: deactivatedAt.toISOString(), restartedLadderId: ladderId, restartedAt: 'final' },
       });
       return;
     }
     const { deleteAfterDays } = this.config;
-    if (deleteAfterDays !== undefined && now.getTime() >= deactivatedAt.getTime() + deleteAfterDays * DAY_MS) {
+    // Only keys never reactivated: one a person needed once is not ours to delete.
+    const due = deleteAfterDays !== undefined && now.getTime() >= deactivatedAt.getTime() + deleteAfterDays * DAY_MS;
+    if (due && !h.reactivatedAt) {
       plan.actions.push({
         kind: 'delete',
-        ...h,
+        accountId: h.accountId,
         userName: h.userName,
+        accessKeyId: h.accessKeyId,
+        ladderId: h.deactivatedLadderId,
         expectedCreatedAt: live.createdAt,
         recipient: null,
       });
@@ -368,6 +394,7 @@ export class RemediationJob {
       accountId: action.accountId,
       userName: action.userName,
       accessKeyId: action.accessKeyId,
+      ladderId: action.ladderId,
       outcome,
       reason,
       decidedAt: at,
@@ -382,6 +409,7 @@ export class RemediationJob {
       accountId: d.accountId,
       userName: d.userName,
       accessKeyId: d.accessKeyId,
+      ladderId: d.ladderId ?? null,
       outcome: d.outcome,
       reason: d.reason,
       decidedAt: d.decidedAt,

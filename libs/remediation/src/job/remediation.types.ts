@@ -11,6 +11,8 @@ export interface PendingAction {
   accountId: string;
   userName: string;
   accessKeyId: string;
+  /** The ladder the action is taken on (null: a key warned before ladders). */
+  ladderId: number | null;
   /** The creation date read when deciding: a key with another one at action time is not the key decided on. */
   expectedCreatedAt: Date;
   /** Who is told (the final warning's recipient), when known. */

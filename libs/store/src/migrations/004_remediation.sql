@@ -20,6 +20,9 @@ CREATE TABLE remediation_decisions (
   account_id     text NOT NULL,
   user_name      text,
   access_key_id  text NOT NULL,
+  -- The notifier's ladder the decision was taken on (NULL for keys warned before ladders): a key a person reactivated
+  -- after we deactivated it is never deactivated again by the same ladder, only by the one remediation restarts.
+  ladder_id      bigint REFERENCES notification_ladders (id) ON DELETE SET NULL,
   outcome        text NOT NULL CHECK (outcome IN ('deactivated', 'would-deactivate', 'deleted', 'would-delete',
                    'spared', 'refused', 'reactivated', 'notified', 'failed')),
   reason         text NOT NULL,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gte, inArray, lt, max, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, max, notExists, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { StoreEngine } from '../engine/store-engine';
-import { accessKeys, notifications, remediationDecisions, remediationRuns } from '../schema';
+import { accessKeys, notificationLadders, notifications, remediationDecisions, remediationRuns } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
 
 export type RemediationRunMode = 'dry-run' | 'enforce';
@@ -14,6 +14,8 @@ export interface RemediationDecisionInput {
   accountId: string;
   userName: string | null;
   accessKeyId: string;
+  /** The notifier's ladder the decision was taken on; null for keys warned before ladders existed. */
+  ladderId?: number | null;
   outcome: RemediationOutcome;
   /** Why, in kebab-case: `expired-past-grace`, `used-recently`, `over-max-per-run`, ... */
   reason: string;
@@ -24,30 +26,40 @@ export interface RemediationDecisionInput {
 
 export interface RemediationDecision extends RemediationDecisionInput {
   id: number;
+  ladderId: number | null;
 }
 
-/** A key whose ladder reached `expired`, with the final warning SES accepted (if any) and what the inventory knows. */
+/**
+ * A key whose ladder reached `expired`: an open ladder with its `expired` stage sent, or (keys warned before
+ * ladders existed) a key with no ladder and a legacy `expired` row. With the final warning SES accepted on the same
+ * ladder, if any.
+ */
 export interface ExpiredKeyCandidate {
   accountId: string;
   accessKeyId: string;
+  ladderId: number | null;
   expiredSentAt: Date;
   finalSentAt: Date | null;
   /** Who received the final warning (else the expired notice): the owner, or the fallback recipients' first. */
   recipient: string;
-  /** From the stored inventory, when a scan recorded the key. */
+  /** From the ladder, else the stored inventory. */
   userName: string | null;
   createdAt: Date | null;
 }
 
-/** The latest of each kind of act this service recorded for one key. */
+/** What this service did to one key, across its ladders. */
 export interface RemediatedKeyHistory {
   accountId: string;
   accessKeyId: string;
   userName: string | null;
+  /** The latest deactivation (enforce runs only) and the ladder it was taken on. */
   deactivatedAt: Date | null;
+  deactivatedLadderId: number | null;
+  /** The latest time a person was found to have set the key Active again after we deactivated it. */
   reactivatedAt: Date | null;
   deletedAt: Date | null;
-  notifiedAt: Date | null;
+  /** Ladders (null: the legacy rows) whose owner was already told "will be deactivated on", in the asked mode. */
+  noticeLadders: Array<number | null>;
 }
 
 export interface RemediationDecisionFilter {
@@ -91,12 +103,47 @@ export class RemediationRepository {
     }
     await this.engine.db
       .insert(remediationDecisions)
-      .values(decisions.map((d) => ({ ...d, detail: d.detail ?? null })));
+      .values(decisions.map((d) => ({ ...d, ladderId: d.ladderId ?? null, detail: d.detail ?? null })));
   }
 
-  /** Every key whose `expired` notice was sent, oldest first. */
+  /** Keys whose ladder reached `expired`, oldest expiry first. */
   async expiredCandidates(): Promise<ExpiredKeyCandidate[]> {
-    const rows = await this.engine.db
+    const expired = alias(notifications, 'expired_notice');
+    const laddered = await this.engine.db
+      .select({
+        ladderId: notificationLadders.id,
+        accountId: notificationLadders.accountId,
+        accessKeyId: notificationLadders.accessKeyId,
+        ladderUserName: notificationLadders.userName,
+        ladderCreatedAt: notificationLadders.keyCreatedAt,
+        expiredSentAt: expired.sentAt,
+        expiredRecipient: expired.recipient,
+        finalSentAt: finalWarning.sentAt,
+        finalRecipient: finalWarning.recipient,
+        userName: accessKeys.userName,
+        createdAt: accessKeys.createdAt,
+      })
+      .from(notificationLadders)
+      .innerJoin(expired, and(eq(expired.ladderId, notificationLadders.id), eq(expired.stage, 'expired')))
+      .leftJoin(finalWarning, and(eq(finalWarning.ladderId, notificationLadders.id), eq(finalWarning.stage, 'final')))
+      .leftJoin(
+        accessKeys,
+        and(
+          eq(accessKeys.accountId, notificationLadders.accountId),
+          eq(accessKeys.accessKeyId, notificationLadders.accessKeyId),
+        ),
+      )
+      .where(isNull(notificationLadders.closedAt));
+    const hasLadder = this.engine.db
+      .select({ id: notificationLadders.id })
+      .from(notificationLadders)
+      .where(
+        and(
+          eq(notificationLadders.accountId, notifications.accountId),
+          eq(notificationLadders.accessKeyId, notifications.accessKeyId),
+        ),
+      );
+    const legacy = await this.engine.db
       .select({
         accountId: notifications.accountId,
         accessKeyId: notifications.accessKeyId,
@@ -114,23 +161,42 @@ export class RemediationRepository {
           eq(finalWarning.accountId, notifications.accountId),
           eq(finalWarning.accessKeyId, notifications.accessKeyId),
           eq(finalWarning.stage, 'final'),
+          isNull(finalWarning.ladderId),
         ),
       )
       .leftJoin(
         accessKeys,
         and(eq(accessKeys.accountId, notifications.accountId), eq(accessKeys.accessKeyId, notifications.accessKeyId)),
       )
-      .where(eq(notifications.stage, 'expired'))
-      .orderBy(asc(notifications.sentAt), asc(notifications.id));
-    return rows.map((r) => ({
-      accountId: r.accountId,
-      accessKeyId: r.accessKeyId,
-      expiredSentAt: r.expiredSentAt,
-      finalSentAt: r.finalSentAt,
-      recipient: r.finalRecipient ?? r.expiredRecipient,
-      userName: r.userName,
-      createdAt: r.createdAt,
-    }));
+      .where(and(eq(notifications.stage, 'expired'), isNull(notifications.ladderId), notExists(hasLadder)));
+    const candidates: ExpiredKeyCandidate[] = [
+      ...laddered.map((r) => ({
+        accountId: r.accountId,
+        accessKeyId: r.accessKeyId,
+        ladderId: r.ladderId,
+        expiredSentAt: r.expiredSentAt,
+        finalSentAt: r.finalSentAt,
+        recipient: r.finalRecipient ?? r.expiredRecipient,
+        userName: r.ladderUserName ?? r.userName,
+        createdAt: r.ladderCreatedAt ?? r.createdAt,
+      })),
+      ...legacy.map((r) => ({
+        accountId: r.accountId,
+        accessKeyId: r.accessKeyId,
+        ladderId: null,
+        expiredSentAt: r.expiredSentAt,
+        finalSentAt: r.finalSentAt,
+        recipient: r.finalRecipient ?? r.expiredRecipient,
+        userName: r.userName,
+        createdAt: r.createdAt,
+      })),
+    ];
+    return candidates.sort(
+      (a, b) =>
+        a.expiredSentAt.getTime() - b.expiredSentAt.getTime() ||
+        a.accountId.localeCompare(b.accountId) ||
+        a.accessKeyId.localeCompare(b.accessKeyId),
+    );
   }
 
   /**
@@ -139,24 +205,21 @@ export class RemediationRepository {
    * real one).
    */
   async remediatedKeys(noticesOf: RemediationRunMode = 'enforce'): Promise<RemediatedKeyHistory[]> {
+    const d = remediationDecisions;
     const rows = await this.engine.db
       .select({
-        accountId: remediationDecisions.accountId,
-        accessKeyId: remediationDecisions.accessKeyId,
-        userName: max(remediationDecisions.userName),
-        outcome: remediationDecisions.outcome,
-        mode: remediationDecisions.mode,
-        at: max(remediationDecisions.decidedAt),
+        accountId: d.accountId,
+        accessKeyId: d.accessKeyId,
+        userName: max(d.userName),
+        outcome: d.outcome,
+        mode: d.mode,
+        ladderId: d.ladderId,
+        at: max(d.decidedAt),
       })
-      .from(remediationDecisions)
-      .where(inArray(remediationDecisions.outcome, ['deactivated', 'reactivated', 'deleted', 'notified']))
-      .groupBy(
-        remediationDecisions.accountId,
-        remediationDecisions.accessKeyId,
-        remediationDecisions.outcome,
-        remediationDecisions.mode,
-      )
-      .orderBy(asc(remediationDecisions.accountId), asc(remediationDecisions.accessKeyId));
+      .from(d)
+      .where(inArray(d.outcome, ['deactivated', 'reactivated', 'deleted', 'notified']))
+      .groupBy(d.accountId, d.accessKeyId, d.outcome, d.mode, d.ladderId)
+      .orderBy(asc(d.accountId), asc(d.accessKeyId));
     const byKey = new Map<string, RemediatedKeyHistory>();
     for (const row of rows) {
       const counts = row.outcome === 'notified' ? row.mode === noticesOf : row.mode === 'enforce';
@@ -171,26 +234,35 @@ export class RemediationRepository {
           accessKeyId: row.accessKeyId,
           userName: null,
           deactivatedAt: null,
+          deactivatedLadderId: null,
           reactivatedAt: null,
           deletedAt: null,
-          notifiedAt: null,
+          noticeLadders: [],
         };
         byKey.set(id, history);
       }
       history.userName ??= row.userName;
       const at = row.at ? new Date(row.at) : null;
+      const later = (current: Date | null) => at !== null && (current === null || at > current);
       switch (row.outcome) {
         case 'deactivated':
-          history.deactivatedAt = at;
+          if (later(history.deactivatedAt)) {
+            history.deactivatedAt = at;
+            history.deactivatedLadderId = row.ladderId;
+          }
           break;
         case 'reactivated':
-          history.reactivatedAt = at;
+          if (later(history.reactivatedAt)) {
+            history.reactivatedAt = at;
+          }
           break;
         case 'deleted':
-          history.deletedAt = at;
+          if (later(history.deletedAt)) {
+            history.deletedAt = at;
+          }
           break;
         case 'notified':
-          history.notifiedAt = at;
+          history.noticeLadders.push(row.ladderId);
           break;
         case 'would-deactivate':
         case 'would-delete':
