@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { EnvValidationError, ToInt, ToList, validateEnv } from '@app/platform';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy } from 'class-validator';
+import { ToInt, ToList, validateEnv } from '@app/platform';
 import {
   parseRemediationWindow,
   RemediationWindowSyntaxError,
@@ -13,6 +13,31 @@ export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 export const DEFAULT_REMEDIATION_ROLE_NAME = 'IamKeyMonitorRemediation';
 export const DEFAULT_REMEDIATION_WINDOW = 'Mon-Thu 09-16';
+
+function windowProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') {
+    return 'REMEDIATION_WINDOW must be a string like "Mon-Thu 09-16"';
+  }
+  try {
+    parseRemediationWindow(value);
+    return undefined;
+  } catch (err) {
+    if (err instanceof RemediationWindowSyntaxError) {
+      return err.message;
+    }
+    throw err;
+  }
+}
+
+/** The window's syntax checked with the other variables, so one boot names every bad one. */
+const IsRemediationWindow = () =>
+  ValidateBy({
+    name: 'isRemediationWindow',
+    validator: {
+      validate: (value: unknown) => windowProblem(value) === undefined,
+      defaultMessage: (args) => windowProblem(args?.value) ?? '',
+    },
+  });
 
 export class RemediationEnv {
   @IsIn(REMEDIATION_MODES, { message: `REMEDIATION_MODE must be one of ${REMEDIATION_MODES.join(', ')}` })
@@ -54,7 +79,7 @@ export class RemediationEnv {
   @Matches(/^\d{12}$/, { each: true, message: 'REMEDIATION_ACCOUNTS must list 12-digit account ids (comma separated)' })
   REMEDIATION_ACCOUNTS: string[] = [];
 
-  @IsString()
+  @IsRemediationWindow()
   REMEDIATION_WINDOW: string = DEFAULT_REMEDIATION_WINDOW;
 
   /** While this file exists, no run starts an action (checked before each one). */
@@ -84,15 +109,7 @@ export interface RemediationConfig {
 
 export function loadRemediationConfig(raw: NodeJS.ProcessEnv | Record<string, string | undefined>): RemediationConfig {
   const env = validateEnv(RemediationEnv, raw);
-  let window: RemediationWindow;
-  try {
-    window = parseRemediationWindow(env.REMEDIATION_WINDOW);
-  } catch (err) {
-    if (err instanceof RemediationWindowSyntaxError) {
-      throw new EnvValidationError([`REMEDIATION_WINDOW (${JSON.stringify(env.REMEDIATION_WINDOW)}): ${err.message}`]);
-    }
-    throw err;
-  }
+  const window: RemediationWindow = parseRemediationWindow(env.REMEDIATION_WINDOW);
   return {
     mode: env.REMEDIATION_MODE,
     graceDays: env.REMEDIATION_GRACE_DAYS,
