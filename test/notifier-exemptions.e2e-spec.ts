@@ -8,6 +8,7 @@ import { IAM_CLOCK } from '@app/iam';
 import { IamAccount, IamEmulator } from '@app/iam-emulator';
 import { RotationNotifierJob, type NotifierSummary } from '@app/notifier';
 import { NotifierAppModule } from '../apps/notifier/src/notifier-app.module';
+import { StoreFixture } from './store/support/store-fixture';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -36,11 +37,15 @@ function buildAccount(): IamAccount {
 }
 
 describe('notifier with exemptions (e2e, IAM + SES emulator)', () => {
+  // Each run opens and migrates an embedded store (PGlite): seconds on a busy machine.
+  jest.setTimeout(60_000);
+
   const dir = mkdtempSync(path.join(tmpdir(), 'notifier-exemptions-'));
   const file = path.join(dir, 'exemptions.yaml');
   let emulator: IamEmulator;
   let saved: NodeJS.ProcessEnv;
   let summary: NotifierSummary;
+  const store = new StoreFixture('pglite');
 
   beforeAll(async () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
@@ -68,8 +73,10 @@ describe('notifier with exemptions (e2e, IAM + SES emulator)', () => {
     saved = { ...process.env };
     emulator = new IamEmulator({ account: buildAccount() });
     await emulator.start();
+    await store.setup();
     process.env = {
       ...saved,
+      DATA_DIR: store.dir,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
       AWS_SECRET_ACCESS_KEY: 'emulator-secret',
@@ -98,6 +105,7 @@ describe('notifier with exemptions (e2e, IAM + SES emulator)', () => {
   afterAll(async () => {
     process.env = saved;
     await emulator.stop();
+    await store.teardown();
     rmSync(dir, { recursive: true, force: true });
     jest.restoreAllMocks();
   });

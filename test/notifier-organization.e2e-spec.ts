@@ -13,6 +13,7 @@ import {
 } from '@app/iam-emulator';
 import { RotationNotifierJob, type NotifierSummary } from '@app/notifier';
 import { NotifierAppModule } from '../apps/notifier/src/notifier-app.module';
+import { StoreFixture } from './store/support/store-fixture';
 
 const DAY_MS = 86_400_000;
 const now = new Date('2026-11-23T12:00:00.000Z');
@@ -52,14 +53,21 @@ const keyIdsIn = (body: string | undefined) => [...(body ?? '').matchAll(/AKIA[A
 const accountOf = (org: EmulatedOrganization, id: string): IamAccount => org.accounts.find((a) => a.id === id)!.account;
 
 describe('Rotation notifier across an organization (e2e, Organizations + STS + IAM + SES emulator)', () => {
+  // Each run opens and migrates an embedded store (PGlite): seconds on a busy machine.
+  jest.setTimeout(60_000);
+
   let emulator: IamEmulator;
   let org: EmulatedOrganization;
   let saved: NodeJS.ProcessEnv;
   let errors: unknown[];
 
+  /** One run on a store of its own, so each test starts with no ladder. */
   async function runOnce(): Promise<NotifierSummary> {
+    const store = new StoreFixture('pglite');
+    await store.setup();
     process.env = {
       ...saved,
+      DATA_DIR: store.dir,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
       AWS_SECRET_ACCESS_KEY: 'emulator-secret',
@@ -82,6 +90,7 @@ describe('Rotation notifier across an organization (e2e, Organizations + STS + I
       return await moduleRef.get(RotationNotifierJob).run();
     } finally {
       await moduleRef.close();
+      await store.teardown();
     }
   }
 

@@ -77,6 +77,7 @@ describe('the notifier process logs', () => {
         NOTIFIER_SENDER: 'keys@example.com',
         NOTIFIER_FALLBACK_RECIPIENTS: 'security@example.com',
         NOTIFIER_DRY_RUN_DIR: dir,
+        DATA_DIR: join(dir, 'store'),
       });
 
       expect(run.code).toBe(0);
@@ -87,13 +88,13 @@ describe('the notifier process logs', () => {
         expect(Object.keys(line).slice(0, 4)).toEqual(['level', 'time', 'pid', 'hostname']);
         expect(typeof line.context).toBe('string');
       }
-      expect((await readdir(dir)).length).toBeGreaterThan(0);
+      expect((await readdir(dir)).filter((f) => f.endsWith('.eml')).length).toBeGreaterThan(0);
       expect(lines.find((l) => l.msg === 'The notifier run finished')).toMatchObject({
         accountsOk: 1,
         accountsFailed: 0,
         accountsSkipped: 0,
         exitCode: 0,
       });
-    });
+    }, 60_000);
   });
 });

@@ -8,6 +8,7 @@ import { IAM_CLOCK } from '@app/iam';
 import { DEFAULT_ACCOUNT_ID, IamEmulator, seedAccount, type CapturedEmail, type IamAccount } from '@app/iam-emulator';
 import { dryRunBaseName, RotationNotifierJob, type NotifierSummary } from '@app/notifier';
 import { NotifierAppModule } from '../apps/notifier/src/notifier-app.module';
+import { StoreFixture } from './store/support/store-fixture';
 
 const DAY_MS = 86_400_000;
 const now = new Date('2026-11-23T12:00:00.000Z');
@@ -104,13 +105,20 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 const keyIdsIn = (body: string | undefined) => [...(body ?? '').matchAll(/AKIA[A-Z0-9]{16}/g)].map((m) => m[0]);
 
 describe('Rotation notifier (e2e, IAM + SES emulator)', () => {
+  // Each run opens and migrates an embedded store (PGlite): seconds on a busy machine.
+  jest.setTimeout(60_000);
+
   let emulator: IamEmulator;
   let account: IamAccount;
   let saved: NodeJS.ProcessEnv;
   let dryRunDir: string;
 
+  /** One run on a store of its own: each test starts with no ladder (the ladder's own tests share one). */
   async function runOnce(extraEnv: Record<string, string> = {}): Promise<NotifierSummary> {
+    const store = new StoreFixture('pglite');
+    await store.setup();
     process.env = {
+      DATA_DIR: store.dir,
       ...saved,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
@@ -136,6 +144,7 @@ describe('Rotation notifier (e2e, IAM + SES emulator)', () => {
       return await moduleRef.get(RotationNotifierJob).run();
     } finally {
       await moduleRef.close();
+      await store.teardown();
     }
   }
 

@@ -38,6 +38,19 @@ describe(runNotifier.name, () => {
     );
   });
 
+  it('stops at boot naming a bad store variable', async () => {
+    process.env = {
+      ...saved,
+      NOTIFIER_SENDER: 'keys@example.com',
+      NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+      DATABASE_URL: 'mysql://db',
+    };
+
+    await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+
+    expect(logger.error.mock.calls.map((c) => String(c[0])).join('\n')).toContain('DATABASE_URL');
+  });
+
   it('stops at boot naming a bad account variable: organizations mode without the role to assume', async () => {
     process.env = {
       ...saved,
@@ -95,10 +108,16 @@ describe(runNotifier.name, () => {
       AWS_REGION: 'us-east-1',
       NOTIFIER_SENDER: 'keys@example.com',
       NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
+      // The embedded store of its own: never the working folder's ./data, which a running API may hold.
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'notifier-store-')),
     };
     jest.spyOn(RotationNotifierJob.prototype, 'run').mockRejectedValue(new TypeError('boom'));
 
-    await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+    try {
+      await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
+    } finally {
+      rmSync(process.env.DATA_DIR!, { recursive: true, force: true });
+    }
 
     expect(logger.error.mock.calls).toEqual([['The job failed unexpectedly: boom', 'NotifierJob']]);
   });

@@ -5,6 +5,7 @@ import { checkExemptionsFile, findingsConfig } from '@app/findings';
 import { iamConfig } from '@app/iam';
 import { notifierConfig, NotifierExitCode, RotationNotifierJob } from '@app/notifier';
 import { createJobLogger, jobLoggingConfig, validateAll } from '@app/platform';
+import { storeConfig } from '@app/store';
 import { NotifierAppModule } from './notifier-app.module';
 
 /**
@@ -17,7 +18,15 @@ export async function runNotifier(logger: LoggerService = createJobLogger()): Pr
   let app;
   try {
     // Before Nest: a bad variable is one plain message naming it, not a provider's stack from Nest's injector.
-    validateAll([jobLoggingConfig, notifierConfig, iamConfig, accountsConfig, findingsConfig, checkExemptionsFile]);
+    validateAll([
+      jobLoggingConfig,
+      notifierConfig,
+      iamConfig,
+      accountsConfig,
+      findingsConfig,
+      storeConfig,
+      checkExemptionsFile,
+    ]);
     app = await NestFactory.createApplicationContext(NotifierAppModule, { logger, abortOnError: false });
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err), 'NotifierBootstrap');

@@ -12,6 +12,8 @@ export * from './errors/notifier.exception';
 export * from './job/exit-code';
 export * from './job/plan-emails';
 export * from './job/rotation-notifier.job';
+export * from './ladder/ladder';
+export * from './ladder/notifier-ladder.service';
 export * from './notifier.constants';
 export * from './notifier.module';
 export * from './notifier.types';

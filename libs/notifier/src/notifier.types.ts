@@ -1,4 +1,5 @@
 import type { AccessKeyStatus, AccountRef } from '@app/iam';
+import type { LadderResolution, LadderStage } from './ladder/ladder';
 
 export type KeyState = 'warning' | 'expired';
 
@@ -17,6 +18,33 @@ export interface ClassifiedKey {
   state: KeyState;
   /** Creation plus the expiry age: from this instant the key must be rotated. */
   expiresAt: Date;
+  /** The ladder stage whose email is due now (set by the job for the keys it mails). */
+  stage?: LadderStage;
+  /** The stored ladder the stage belongs to. */
+  ladderId?: number;
+}
+
+/** A key whose ladder closed: what an owner's next email, and the digest, report as resolved. */
+export interface ResolvedKey {
+  ladderId: number;
+  accountId: string;
+  userName: string | null;
+  accessKeyId: string;
+  resolution: LadderResolution;
+  /** The user's newer key, for a rotation. */
+  rotatedTo: string | null;
+  closedAt: Date;
+  /** Who got the ladder's last email: the one to tell. */
+  lastRecipient?: string;
+}
+
+/** What the store must record once SES accepted a message. */
+export interface EmailRecords {
+  stages: Array<{ ladderId: number; accountId: string; accessKeyId: string; stage: LadderStage }>;
+  /** Ladders whose resolution the message reports. */
+  resolvedLadderIds: number[];
+  /** Set on a digest: its summary, kept with it. */
+  digest?: Record<string, unknown>;
 }
 
 export type OwnerResolution =
@@ -38,6 +66,8 @@ export interface OutgoingEmail {
   text: string;
   /** The access key ids the message covers, for logs and tests. */
   accessKeyIds: string[];
+  /** What to record in the store once SES accepted it (the notifier's ladder). */
+  records?: EmailRecords;
 }
 
 export interface DeliveryResult {
@@ -82,6 +112,20 @@ export interface NotifierSummary {
   exempted: number;
   /** Keys past their age whose exemption has expired: reminded again and listed in the digest. */
   exemptionsLapsed: number;
+  /** Ladders opened for keys newly past the warning age, and closed because their key was resolved. */
+  laddersOpened: number;
+  laddersClosed: number;
+  /** Keys by ladder stage: every open ladder of the accounts scanned, by the last stage sent (`none` before any). */
+  keysByStage: Record<string, number>;
+  /** Stages SES accepted and the store recorded this run, by stage. */
+  stagesSent: Record<string, number>;
+  /** Stages due but not recorded (send failed): retried on the next run. */
+  stagesPending: number;
+  /** Whether a digest went out (at most one a UTC day). */
+  digestSent: boolean;
+  /** Median days from warning to rotation or deletion over the last 30 and 90 days (null: none). */
+  medianRotationDays30: number | null;
+  medianRotationDays90: number | null;
   exitCode: number;
   durationMs: number;
   error?: string;

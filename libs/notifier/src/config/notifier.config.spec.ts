@@ -22,7 +22,9 @@ describe('notifierConfig', () => {
   it('applies the defaults', () => {
     expect(sut(required)).toEqual({
       warnAgeDays: 15,
+      finalAgeDays: 18,
       expireAgeDays: 20,
+      remindEveryDays: 7,
       includeInactive: false,
       ownerTagKey: 'email',
       fallbackRecipients: ['sec@example.com'],
@@ -74,6 +76,15 @@ describe('notifierConfig', () => {
     });
   });
 
+  it('puts the final warning two days before the expiry by default, one day after the warning when closer, or where set', () => {
+    expect(sut(required)).toMatchObject({ warnAgeDays: 15, finalAgeDays: 18, expireAgeDays: 20, remindEveryDays: 7 });
+    expect(sut({ ...required, NOTIFIER_WARN_AGE_DAYS: '18' }).finalAgeDays).toBe(19);
+    expect(sut({ ...required, NOTIFIER_FINAL_AGE_DAYS: '16', NOTIFIER_REMIND_EVERY_DAYS: '3' })).toMatchObject({
+      finalAgeDays: 16,
+      remindEveryDays: 3,
+    });
+  });
+
   it('lets NOTIFIER_PARTITION override the region', () => {
     expect(sut({ ...required, AWS_REGION: 'eu-west-1', NOTIFIER_PARTITION: 'aws-us-gov' }).partition).toBe(
       'aws-us-gov',
@@ -96,6 +107,20 @@ describe('notifierConfig', () => {
     [{ NOTIFIER_PARTITION: 'aws-iso' }, /NOTIFIER_PARTITION/],
     [{ NOTIFIER_SES_MAX_PER_SECOND: '0' }, /NOTIFIER_SES_MAX_PER_SECOND/],
     [{ NOTIFIER_INCLUDE_INACTIVE: 'maybe' }, /NOTIFIER_INCLUDE_INACTIVE/],
+    [
+      { NOTIFIER_FINAL_AGE_DAYS: '15' },
+      /NOTIFIER_FINAL_AGE_DAYS \(15\): NOTIFIER_FINAL_AGE_DAYS must be above NOTIFIER_WARN_AGE_DAYS \(15\)/,
+    ],
+    [
+      { NOTIFIER_FINAL_AGE_DAYS: '20' },
+      /NOTIFIER_FINAL_AGE_DAYS \(20\): NOTIFIER_FINAL_AGE_DAYS must be below NOTIFIER_EXPIRE_AGE_DAYS \(20\)/,
+    ],
+    [{ NOTIFIER_FINAL_AGE_DAYS: 'soon' }, /NOTIFIER_FINAL_AGE_DAYS \("soon"\)/],
+    [
+      { NOTIFIER_WARN_AGE_DAYS: '19' },
+      /NOTIFIER_FINAL_AGE_DAYS \(unset\) needs a day strictly between NOTIFIER_WARN_AGE_DAYS and NOTIFIER_EXPIRE_AGE_DAYS/,
+    ],
+    [{ NOTIFIER_REMIND_EVERY_DAYS: '0' }, /NOTIFIER_REMIND_EVERY_DAYS \(0\)/],
   ])('rejects %j naming the variable', (bad, message) => {
     expect(() => sut({ ...required, ...bad })).toThrow(EnvValidationError);
     expect(() => sut({ ...required, ...bad })).toThrow(message);

@@ -39,6 +39,49 @@ function IsBelow(other: keyof NotifierEnv, options?: ValidationOptions): Propert
   );
 }
 
+/** Cross-field check: this variable must be strictly above another one of the same DTO. */
+function IsAbove(other: keyof NotifierEnv, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isAbove',
+      constraints: [other],
+      validator: {
+        validate: (value: unknown, args) => {
+          const limit = (args?.object as Record<string, unknown>)[other];
+          return typeof value !== 'number' || typeof limit !== 'number' || value > limit;
+        },
+        defaultMessage: (args) =>
+          `${args?.property} must be above ${String(other)} (${String((args?.object as Record<string, unknown>)[other])})`,
+      },
+    },
+    options,
+  );
+}
+
+/** With NOTIFIER_FINAL_AGE_DAYS unset, its default must still fall strictly between the warning and the expiry. */
+function LeavesRoomForFinal(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'leavesRoomForFinal',
+      validator: {
+        validate: (value: unknown, args) => {
+          const env = args?.object as Partial<NotifierEnv>;
+          return (
+            env.NOTIFIER_FINAL_AGE_DAYS !== undefined ||
+            typeof value !== 'number' ||
+            typeof env.NOTIFIER_WARN_AGE_DAYS !== 'number' ||
+            value - env.NOTIFIER_WARN_AGE_DAYS >= 2 ||
+            value <= env.NOTIFIER_WARN_AGE_DAYS
+          );
+        },
+        defaultMessage: () =>
+          'NOTIFIER_FINAL_AGE_DAYS (unset) needs a day strictly between NOTIFIER_WARN_AGE_DAYS and NOTIFIER_EXPIRE_AGE_DAYS: set NOTIFIER_EXPIRE_AGE_DAYS at least 2 above NOTIFIER_WARN_AGE_DAYS',
+      },
+    },
+    options,
+  );
+}
+
 export class NotifierEnv {
   @ToInt()
   @IsInt()
@@ -51,7 +94,24 @@ export class NotifierEnv {
   @IsInt()
   @Min(1)
   @Max(3650)
+  @LeavesRoomForFinal()
   NOTIFIER_EXPIRE_AGE_DAYS: number = 20;
+
+  /** Unset: two days before NOTIFIER_EXPIRE_AGE_DAYS (one day after the warning when that leaves no room). */
+  @IsOptional()
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  @IsAbove('NOTIFIER_WARN_AGE_DAYS')
+  @IsBelow('NOTIFIER_EXPIRE_AGE_DAYS')
+  NOTIFIER_FINAL_AGE_DAYS?: number;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  NOTIFIER_REMIND_EVERY_DAYS: number = 7;
 
   @ToBool()
   @IsBoolean()
@@ -143,7 +203,11 @@ export class NotifierEnv {
 
 export interface NotifierConfig {
   warnAgeDays: number;
+  /** The final warning, strictly between the warning and the expiry. */
+  finalAgeDays: number;
   expireAgeDays: number;
+  /** After `expired`, a reminder this many days after the ladder's previous email while the key is unresolved. */
+  remindEveryDays: number;
   includeInactive: boolean;
   ownerTagKey: string;
   fallbackRecipients: string[];
@@ -169,7 +233,10 @@ export interface NotifierConfig {
 export function toNotifierConfig(env: NotifierEnv): NotifierConfig {
   return {
     warnAgeDays: env.NOTIFIER_WARN_AGE_DAYS,
+    finalAgeDays:
+      env.NOTIFIER_FINAL_AGE_DAYS ?? Math.max(env.NOTIFIER_EXPIRE_AGE_DAYS - 2, env.NOTIFIER_WARN_AGE_DAYS + 1),
     expireAgeDays: env.NOTIFIER_EXPIRE_AGE_DAYS,
+    remindEveryDays: env.NOTIFIER_REMIND_EVERY_DAYS,
     includeInactive: env.NOTIFIER_INCLUDE_INACTIVE,
     ownerTagKey: env.NOTIFIER_OWNER_TAG_KEY,
     fallbackRecipients: [...new Set(env.NOTIFIER_FALLBACK_RECIPIENTS)],

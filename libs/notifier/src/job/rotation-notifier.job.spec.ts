@@ -8,9 +8,12 @@ import {
   type AccountOutcome,
   type OrganizationScanResult,
 } from '@app/iam';
+import type { LadderRepository } from '@app/store';
+import { InMemoryLadderRepository } from '../../../../test/support/in-memory-ladder.repository';
 import type { notifierConfig } from '../config/notifier.config';
 import type { EmailDeliveryService } from '../delivery/email-delivery.service';
 import type { EmailDriver } from '../drivers/email-driver.interface';
+import { NotifierLadderService } from '../ladder/notifier-ladder.service';
 import { DAY_MS } from '../notifier.constants';
 import type { DeliveryResult, OutgoingEmail, OwnerResolution } from '../notifier.types';
 import type { OwnerResolverService } from '../owners/owner-resolver.service';
@@ -66,9 +69,17 @@ function scanOf(keys: AccountAccessKey[], accounts: AccountOutcome[] = [ok(SELF)
   };
 }
 
+/** The scan of the own account read at `at` (a clock the test moves). */
+function scanAt(keys: AccountAccessKey[], at: Date): OrganizationScanResult {
+  const account = ok(SELF) as Extract<AccountOutcome, { status: 'ok' }>;
+  return { ...scanOf(keys, [{ ...account, dataReadAt: at }]), dataReadAt: at };
+}
+
 const config = {
   warnAgeDays: 15,
+  finalAgeDays: 18,
   expireAgeDays: 20,
+  remindEveryDays: 7,
   includeInactive: false,
   fallbackRecipients: ['sec@example.com'],
   partition: 'aws',
@@ -83,6 +94,8 @@ describe(RotationNotifierJob.name, () => {
   };
   let logged: unknown[];
   let errorLog: jest.SpyInstance;
+  let store: InMemoryLadderRepository;
+  let ladders: NotifierLadderService;
   let sut: RotationNotifierJob;
 
   beforeEach(() => {
@@ -105,21 +118,25 @@ describe(RotationNotifierJob.name, () => {
     delivery = {
       driver: { kind: 'ses' },
       deliverAll: jest.fn((emails: readonly OutgoingEmail[]) =>
-        Promise.resolve(emails.map((email): DeliveryResult => ({ email, ok: true }))),
+        Promise.resolve(emails.map((email, i): DeliveryResult => ({ email, ok: true, messageId: `m-${i}` }))),
       ),
     };
+    store = new InMemoryLadderRepository();
+    ladders = new NotifierLadderService(store as unknown as LadderRepository, config);
     sut = new RotationNotifierJob(
       scanner,
       owners as unknown as OwnerResolverService,
       delivery as unknown as EmailDeliveryService,
       config,
+      ladders,
     );
   });
 
   it('scans every key, notifies the old ones and logs one summary with exit code 0', async () => {
     const summary = await sut.run();
 
-    expect(scanner.scan).toHaveBeenCalledWith('list-users', { hours: 0, includeInactive: false });
+    // Inactive keys too, so a deactivated key is told from a deleted one; they are not reminded.
+    expect(scanner.scan).toHaveBeenCalledWith('list-users', { hours: 0, includeInactive: true });
     expect([...owners.resolve.mock.calls[0][0]].map((k) => [k.accountId, k.userName])).toEqual([
       [SELF, 'old'],
       [SELF, 'mid'],
@@ -146,9 +163,73 @@ describe(RotationNotifierJob.name, () => {
       emailsSent: 3,
       emailsFailed: 0,
       emailsSkipped: 0,
+      laddersOpened: 2,
+      laddersClosed: 0,
+      keysByStage: { expired: 1, warning: 1 },
+      stagesSent: { expired: 1, warning: 1 },
+      stagesPending: 0,
+      digestSent: true,
+      medianRotationDays30: null,
+      medianRotationDays90: null,
       exitCode: 0,
     });
     expect(logged).toEqual([{ msg: 'The notifier run finished', ...summary }]);
+  });
+
+  it('sends nothing new on a second run the same day, and the next stage on the day it falls due', async () => {
+    await sut.run();
+    delivery.deliverAll.mockClear();
+
+    const again = await sut.run();
+
+    expect(delivery.deliverAll.mock.calls[0][0]).toEqual([]);
+    expect(again).toMatchObject({ laddersOpened: 0, emailsPlanned: 0, stagesSent: {}, digestSent: false });
+    expect(store.stages.map((s) => [s.accessKeyId, s.stage, s.recipient, s.sesMessageId])).toEqual([
+      ['AKIA1', 'expired', 'old@example.com', 'm-0'],
+      ['AKIA2', 'warning', 'sec@example.com', 'm-1'],
+    ]);
+
+    // Two days on: AKIA2 (then 18 days old) reaches its final warning at 18; the digest goes out again.
+    const later = new Date(now.getTime() + 2 * DAY_MS);
+    scanner.scan.mockResolvedValue(
+      scanAt([key('old', 'AKIA1', 25), key('mid', 'AKIA2', 16), key('young', 'AKIA3', 3)], later),
+    );
+    delivery.deliverAll.mockClear();
+    const third = await sut.run();
+    expect(delivery.deliverAll.mock.calls[0][0].map((e) => [e.kind, e.to, e.accessKeyIds])).toEqual([
+      ['fallback', 'sec@example.com', ['AKIA2']],
+      ['digest', 'sec@example.com', ['AKIA1', 'AKIA2']],
+    ]);
+    expect(third.stagesSent).toEqual({ final: 1 });
+  });
+
+  it('closes the ladder of a key gone from the scan and tells its owner in their next email', async () => {
+    scanner.scan.mockResolvedValue(scanOf([key('old', 'AKIA1', 25), key('old', 'AKIA7', 16)]));
+    owners.resolve.mockResolvedValue(
+      new Map<string, OwnerResolution>([[`${SELF}/old`, { kind: 'owner', address: 'old@example.com' }]]),
+    );
+    await sut.run();
+
+    // The next day AKIA1 is gone and the user has a newer key: rotated. AKIA7 has nothing new due.
+    const next = new Date(now.getTime() + DAY_MS);
+    const rotated = { ...key('old', 'AKIA8', 0), createdDate: next };
+    scanner.scan.mockResolvedValue(scanAt([key('old', 'AKIA7', 16), rotated], next));
+    delivery.deliverAll.mockClear();
+    const summary = await sut.run();
+    expect(summary).toMatchObject({ laddersClosed: 1, emailsPlanned: 1 });
+    expect(delivery.deliverAll.mock.calls[0][0].map((e) => e.kind)).toEqual(['digest']);
+    expect(store.ladders[0]).toMatchObject({ resolution: 'rotated', rotatedTo: 'AKIA8' });
+
+    // Two days on, AKIA7's final warning also says AKIA1 was rotated; said once.
+    const final = new Date(now.getTime() + 3 * DAY_MS);
+    scanner.scan.mockResolvedValue(scanAt([key('old', 'AKIA7', 16), rotated], final));
+    delivery.deliverAll.mockClear();
+    await sut.run();
+    const [owner] = delivery.deliverAll.mock.calls[0][0];
+    expect(owner.subject).toMatch(/^Final warning: 1 AWS access key expires on /);
+    expect(owner.text).toContain('Resolved since our last email: 1 AWS access key');
+    expect(owner.text).toContain('Key: AKIA1\n  Resolved: Rotated (new key AKIA8)');
+    expect((await store.unreportedResolutions()).length).toBe(0);
   });
 
   it('exits 1 when one email failed, after still sending the others', async () => {
@@ -310,6 +391,7 @@ describe(RotationNotifierJob.name, () => {
       owners as unknown as OwnerResolverService,
       delivery as unknown as EmailDeliveryService,
       config,
+      ladders,
       file,
     );
 

@@ -6,6 +6,7 @@ import { classifyKeys } from '../classify/classify-keys';
 import { notifierConfig } from '../config/notifier.config';
 import { EmailDeliveryService } from '../delivery/email-delivery.service';
 import { applyKeyExemptions, type KeyExemptions } from '../exemptions/key-exemptions';
+import { NotifierLadderService } from '../ladder/notifier-ladder.service';
 import { KEY_SCANNER } from '../notifier.constants';
 import {
   ownerKey,
@@ -36,6 +37,7 @@ export class RotationNotifierJob {
     private readonly owners: OwnerResolverService,
     private readonly delivery: EmailDeliveryService,
     @Inject(notifierConfig.KEY) private readonly config: ConfigType<typeof notifierConfig>,
+    private readonly ladders: NotifierLadderService,
     @Optional() private readonly exemptions?: ExemptionsService,
   ) {}
 
@@ -60,12 +62,22 @@ export class RotationNotifierJob {
       emailsSkipped: 0,
       exempted: 0,
       exemptionsLapsed: 0,
+      laddersOpened: 0,
+      laddersClosed: 0,
+      keysByStage: {},
+      stagesSent: {},
+      stagesPending: 0,
+      digestSent: false,
+      medianRotationDays30: null,
+      medianRotationDays90: null,
       exitCode: 0,
       durationMs: 0,
     };
     try {
       // Every key, not only the old ones, so the summary can say how many were seen; the cost is the same ListUsers pages.
-      const scan = await this.scanner.scan('list-users', { hours: 0, includeInactive: this.config.includeInactive });
+      // Inactive ones too: a ladder's key found Inactive was deactivated, not deleted.
+      const scan = await this.scanner.scan('list-users', { hours: 0, includeInactive: true });
+      const scanned = this.config.includeInactive ? scan.keys : scan.keys.filter((k) => k.status === 'Active');
       const failed = scan.accounts.filter((a): a is FailedAccount => a.status === 'failed');
       const readAt = new Map<string, Date>();
       for (const account of scan.accounts) {
@@ -99,22 +111,34 @@ export class RotationNotifierJob {
       }
       const now = scan.dataReadAt ?? new Date();
       const policy = { warnAgeDays: this.config.warnAgeDays, expireAgeDays: this.config.expireAgeDays };
-      const keys = classifyKeys(scan.keys, (accountId) => readAt.get(accountId) ?? now, policy);
+      const keys = classifyKeys(scanned, (accountId) => readAt.get(accountId) ?? now, policy);
       const tagsRead = new Map<string, Record<string, string>>();
       const owners = await this.owners.resolve(keys, tagsRead);
       const { remind, ...exemptions } = this.exemptionsOf(keys, tagsRead, now);
+      const ladder = await this.ladders.sync({
+        now,
+        readAt: (accountId) => readAt.get(accountId) ?? now,
+        okAccounts: new Set(readAt.keys()),
+        scanned: scan.keys,
+        remind,
+      });
+      const [resolved, changes] = await Promise.all([this.ladders.unreported(), this.ladders.digestChanges(now)]);
       const renderer = new EmailRenderer({
         now,
         policy,
         partition: this.config.partition,
         accountLabel: this.config.accountLabel,
+        ladder: this.ladders.policy,
       });
       const emails = planEmails(
         {
-          keys: remind,
+          keys: ladder.due,
+          open: remind,
+          resolved,
+          changes,
           owners,
           fallbackRecipients: this.config.fallbackRecipients,
-          keysSeen: scan.keys.length,
+          keysSeen: scanned.length,
           usersSeen: summary.usersSeen,
           accounts: scan.accounts,
           exemptions,
@@ -122,7 +146,9 @@ export class RotationNotifierJob {
         renderer,
       );
       Object.assign(summary, {
-        keysSeen: scan.keys.length,
+        laddersOpened: ladder.opened,
+        laddersClosed: ladder.closed.length,
+        keysSeen: scanned.length,
         warned: keys.filter((k) => k.state === 'warning').length,
         expired: keys.filter((k) => k.state === 'expired').length,
         invalidOwners: countFallbacks(owners, 'invalid-address'),
@@ -133,6 +159,13 @@ export class RotationNotifierJob {
         exemptionsLapsed: exemptions.lapsed.length,
       });
       const results = await this.delivery.deliverAll(emails);
+      summary.stagesSent = await this.ladders.record(results, now);
+      summary.stagesPending = ladder.due.length - Object.values(summary.stagesSent).reduce((sum, n) => sum + n, 0);
+      summary.keysByStage = this.ladders.keysByStage();
+      summary.digestSent = results.some((r) => r.ok && r.email.kind === 'digest');
+      const rotation = changes ?? (await this.ladders.rotationTimes(now));
+      summary.medianRotationDays30 = rotation.rotation30.medianDays;
+      summary.medianRotationDays90 = rotation.rotation90.medianDays;
       const delivered = results.filter((r) => r.ok).length;
       summary.emailsFailed = results.length - delivered;
       if (this.delivery.driver.kind === 'dry-run') {

@@ -3,7 +3,10 @@ import type { AccountOutcome } from '@app/iam';
 import type { AgePolicy } from '../classify/classify-keys';
 import { accountSignInUrl, securityCredentialsUrl, type AwsPartition } from '../config/partition';
 import { DIGEST_EXPIRING_DAYS, type KeyExemptions } from '../exemptions/key-exemptions';
-import { ownerKey, type ClassifiedKey, type OwnerMap, type OwnerResolution } from '../notifier.types';
+import type { LadderPolicy, LadderStage } from '../ladder/ladder';
+import type { DigestChanges } from '../ladder/notifier-ladder.service';
+import { DAY_MS } from '../notifier.constants';
+import { ownerKey, type ClassifiedKey, type OwnerMap, type OwnerResolution, type ResolvedKey } from '../notifier.types';
 import { html, SafeHtml } from './html';
 
 export interface RenderContext {
@@ -11,6 +14,8 @@ export interface RenderContext {
   policy: AgePolicy;
   partition: AwsPartition;
   accountLabel?: string;
+  /** The ladder's stages, for the owner's line on how often they hear from us. */
+  ladder?: LadderPolicy;
 }
 
 export interface RenderedMessage {
@@ -28,6 +33,42 @@ export interface DigestInput {
   accounts: readonly AccountOutcome[];
   /** Exempted keys, lapsed exemptions and those about to lapse; their sections come after the keys. */
   exemptions?: Omit<KeyExemptions, 'remind'>;
+  /** What changed since the previous digest (from the store's ladders); its sections come after the keys. */
+  changes?: DigestChanges;
+}
+
+export function stageLabel(stage: LadderStage): string {
+  switch (stage) {
+    case 'warning':
+      return 'Warning';
+    case 'final':
+      return 'Final warning';
+    case 'expired':
+      return 'Expired';
+    default:
+      return `Reminder ${stage.slice('reminder-'.length)}`;
+  }
+}
+
+function resolutionText(r: ResolvedKey): string {
+  switch (r.resolution) {
+    case 'rotated':
+      return r.rotatedTo ? `Rotated (new key ${r.rotatedTo})` : 'Rotated';
+    case 'deleted':
+      return 'Deleted';
+    case 'deactivated':
+      return 'Deactivated';
+    default: {
+      const _exhaustive: never = r.resolution;
+      return String(_exhaustive);
+    }
+  }
+}
+
+function medianText(t: DigestChanges['rotation30'], windowDays: number): string {
+  return t.medianDays === null
+    ? `none rotated in the last ${windowDays} days`
+    : `${t.medianDays.toFixed(1)} days over the last ${windowDays} days (${plural(t.rotations, 'key')})`;
 }
 
 /** Whether the digest has exemption news worth a message even when no key is due. */
@@ -133,26 +174,32 @@ type SkippedAccount = Extract<AccountOutcome, { status: 'skipped' }>;
 export class EmailRenderer {
   constructor(private readonly ctx: RenderContext) {}
 
-  owner(ownerKeys: readonly ClassifiedKey[]): RenderedMessage {
+  /** `resolved`: the owner's keys resolved since their last email, reported once. */
+  owner(ownerKeys: readonly ClassifiedKey[], resolved: readonly ResolvedKey[] = []): RenderedMessage {
     const expired = ownerKeys.filter((k) => k.state === 'expired').length;
     const warning = ownerKeys.length - expired;
     const firstExpiry = ownerKeys
       .filter((k) => k.state === 'warning')
       .reduce<Date | undefined>((min, k) => (!min || k.expiresAt < min ? k.expiresAt : min), undefined);
+    const expiresOn = `expire${warning === 1 ? 's' : ''} on ${formatDate(firstExpiry ?? this.ctx.now).slice(0, 10)}`;
     const subject =
       expired > 0
         ? `Rotate now: ${keys(expired)} past ${days(this.ctx.policy.expireAgeDays)}${warning > 0 ? `, ${warning} more expiring soon` : ''}`
-        : `Reminder: ${keys(warning)} expire${warning === 1 ? 's' : ''} on ${formatDate(firstExpiry ?? this.ctx.now).slice(0, 10)}`;
+        : ownerKeys.some((k) => k.stage === 'final')
+          ? `Final warning: ${keys(warning)} ${expiresOn}`
+          : `Reminder: ${keys(warning)} ${expiresOn}`;
     const accounts = new Set(ownerKeys.map((k) => k.accountId)).size;
     const intro =
       `Access keys must be rotated within ${days(this.ctx.policy.expireAgeDays)} of their creation. ` +
       `You get this reminder because ${ownerKeys.length === 1 ? 'this key is' : 'these keys are'} at least ` +
       `${days(this.ctx.policy.warnAgeDays)} old.` +
-      (accounts > 1 ? ` They are in ${accounts} AWS accounts: sign in to each key's own account to rotate it.` : '');
+      (accounts > 1 ? ` They are in ${accounts} AWS accounts: sign in to each key's own account to rotate it.` : '') +
+      this.cadence();
     const columns = [
       this.col.account,
       this.col.user,
       this.col.key,
+      ...(ownerKeys.some((k) => k.stage) ? [this.col.notice] : []),
       this.col.age,
       this.col.status,
       this.col.expires,
@@ -162,12 +209,45 @@ export class EmailRenderer {
       this.prefixed(subject),
       'Your AWS access keys need rotating',
       intro,
-      [this.table(ownerKeys, columns)],
+      [this.table(ownerKeys, columns), ...this.resolvedBlocks(resolved, 'Resolved since our last email')],
       HOW_TO,
     );
   }
 
-  fallback(unowned: readonly ClassifiedKey[], owners: OwnerMap): RenderedMessage {
+  /** How often the owner hears from us: each stage once, then reminders. */
+  private cadence(): string {
+    const l = this.ctx.ladder;
+    return l
+      ? ` You get one email per stage: at ${days(l.warnAgeDays)}, a final warning at ${days(l.finalAgeDays)}, at ` +
+          `${days(l.expireAgeDays)} when the key expires, then a reminder every ${days(l.remindEveryDays)} until it is ` +
+          'rotated, deleted or deactivated.'
+      : '';
+  }
+
+  private resolvedBlocks(resolved: readonly ResolvedKey[], title: string): Block[] {
+    if (resolved.length === 0) {
+      return [];
+    }
+    const columns: Column<ResolvedKey>[] = [
+      { title: 'Account', nowrap: true, cell: (r) => this.accountCell(r), text: (r) => `Account: ${accountText(r)}` },
+      { title: 'User', cell: (r) => html`${r.userName ?? ''}`, text: (r) => `User: ${r.userName ?? '-'}` },
+      { title: 'Access key ID', cell: (r) => html`${r.accessKeyId}`, text: (r) => `Key: ${r.accessKeyId}` },
+      { title: 'Resolved', cell: (r) => html`${resolutionText(r)}`, text: (r) => `Resolved: ${resolutionText(r)}` },
+      {
+        title: 'Seen on',
+        nowrap: true,
+        cell: (r) => html`${formatDate(r.closedAt)}`,
+        text: (r) => `Seen on: ${formatDate(r.closedAt)}`,
+      },
+    ];
+    return [this.subheading(`${title}: ${keys(resolved.length)}`, '#067647'), this.table(resolved, columns)];
+  }
+
+  fallback(
+    unowned: readonly ClassifiedKey[],
+    owners: OwnerMap,
+    resolved: readonly ResolvedKey[] = [],
+  ): RenderedMessage {
     const subject = `Unowned: ${keys(unowned.length)} past ${days(this.ctx.policy.warnAgeDays)} without a valid owner`;
     const intro =
       `These keys are at least ${days(this.ctx.policy.warnAgeDays)} old and their IAM users carry no valid owner ` +
@@ -177,7 +257,7 @@ export class EmailRenderer {
       this.prefixed(subject),
       'Access keys without an owner',
       intro,
-      [this.table(unowned, columns)],
+      [this.table(unowned, columns), ...this.resolvedBlocks(resolved, 'Resolved since our last email')],
       '',
     );
   }
@@ -209,6 +289,10 @@ export class EmailRenderer {
       blocks.push(this.skippedAccounts(skipped));
     }
     const columns = this.columnsWithOwner('Owner', input.owners);
+    if (input.changes) {
+      // Still open, with how long past the expiry.
+      columns.splice(columns.indexOf(this.col.expires) + 1, 0, this.col.overdue);
+    }
     if (several) {
       for (const [account, accountKeys] of groupByAccount(input.keys)) {
         blocks.push(this.subheading(`Account ${accountText(account)}: ${keys(accountKeys.length)}`));
@@ -217,10 +301,49 @@ export class EmailRenderer {
     } else if (input.keys.length > 0) {
       blocks.push(this.table(input.keys, [this.col.account, ...columns]));
     }
+    if (input.changes) {
+      blocks.push(...this.changeBlocks(input.changes));
+    }
     if (input.exemptions) {
       blocks.push(...this.exemptionBlocks(input.exemptions));
     }
     return this.compose(this.prefixed(subject), 'Daily access key digest', intro, blocks, '');
+  }
+
+  /** Since the previous digest: keys newly past the warning age, keys resolved, and how long rotations take. */
+  private changeBlocks(changes: DigestChanges): Block[] {
+    const medians = `Median time from warning to rotation: ${medianText(changes.rotation30, 30)}; ${medianText(changes.rotation90, 90)}.`;
+    if (!changes.since) {
+      const heading = this.subheading('Changes: this is the first digest, nothing earlier to compare with');
+      return [heading, { html: html`<p style="margin:0 0 8px">${medians}</p>`, text: [medians] }];
+    }
+    const title =
+      `Since the last digest (${formatDate(changes.since)}): ${changes.newlyPastWarning.length} newly past ` +
+      `${days(this.ctx.policy.warnAgeDays)}, ${changes.resolved.length} resolved`;
+    const blocks: Block[] = [
+      this.subheading(title),
+      { html: html`<p style="margin:0 0 8px">${medians}</p>`, text: [medians] },
+    ];
+    if (changes.newlyPastWarning.length > 0) {
+      type Newly = DigestChanges['newlyPastWarning'][number];
+      const columns: Column<Newly>[] = [
+        { title: 'Account', nowrap: true, cell: (l) => this.accountCell(l), text: (l) => `Account: ${accountText(l)}` },
+        { title: 'User', cell: (l) => html`${l.userName ?? ''}`, text: (l) => `User: ${l.userName ?? '-'}` },
+        { title: 'Access key ID', cell: (l) => html`${l.accessKeyId}`, text: (l) => `Key: ${l.accessKeyId}` },
+        {
+          title: 'First seen past it',
+          nowrap: true,
+          cell: (l) => html`${formatDate(l.openedAt)}`,
+          text: (l) => `First seen past it: ${formatDate(l.openedAt)}`,
+        },
+      ];
+      blocks.push(
+        this.subheading(`Newly past ${days(this.ctx.policy.warnAgeDays)}: ${keys(changes.newlyPastWarning.length)}`),
+        this.table(changes.newlyPastWarning, columns),
+      );
+    }
+    blocks.push(...this.resolvedBlocks(changes.resolved, 'Resolved since the last digest'));
+    return blocks;
   }
 
   /** Lapsed first (keys owners must rotate now), then what lapses soon, what lapsed since yesterday, what is exempted. */
@@ -332,7 +455,10 @@ export class EmailRenderer {
       : html`${a.accountId}`;
   }
 
-  private readonly col: Record<'account' | 'user' | 'key' | 'age' | 'status' | 'expires' | 'action', Column> = {
+  private readonly col: Record<
+    'account' | 'user' | 'key' | 'notice' | 'age' | 'status' | 'expires' | 'overdue' | 'action',
+    Column
+  > = {
     account: {
       title: 'Account',
       nowrap: true,
@@ -344,6 +470,18 @@ export class EmailRenderer {
       title: 'Access key ID',
       cell: (k) => html`<code style="font-family:Consolas,Menlo,monospace;font-size:13px">${k.accessKeyId}</code>`,
       text: (k) => `Key: ${k.accessKeyId}`,
+    },
+    notice: {
+      title: 'Notice',
+      nowrap: true,
+      cell: (k) => html`${k.stage ? stageLabel(k.stage) : ''}`,
+      text: (k) => (k.stage ? `Notice: ${stageLabel(k.stage)}` : ''),
+    },
+    overdue: {
+      title: 'Overdue',
+      nowrap: true,
+      cell: (k) => html`${this.overdue(k)}`,
+      text: (k) => `Overdue: ${this.overdue(k)}`,
     },
     age: { title: 'Age', nowrap: true, cell: (k) => html`${days(k.ageDays)}`, text: (k) => `Age: ${days(k.ageDays)}` },
     status: { title: 'Status', nowrap: true, cell: (k) => html`${k.status}`, text: (k) => `Status: ${k.status}` },
@@ -374,6 +512,11 @@ export class EmailRenderer {
         `then open ${securityCredentialsUrl(this.ctx.partition, k.userName)}`,
     },
   };
+
+  private overdue(k: ClassifiedKey): string {
+    const ms = this.ctx.now.getTime() - k.expiresAt.getTime();
+    return ms >= 0 ? days(Math.floor(ms / DAY_MS)) : '-';
+  }
 
   private subheading(title: string, color = '#101828'): Block {
     return { html: html`<h2 style="margin:20px 0 8px;font-size:16px;color:${color}">${title}</h2>`, text: ['', title] };
