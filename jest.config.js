@@ -44,6 +44,12 @@ module.exports = {
   transform: { '^.+\\.ts$': swc },
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 60_000 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testTimeout: 60_000,
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/setup-e2e.ts'],
+    },
   ],
 };

@@ -1,4 +1,5 @@
 import { DEFAULT_ACCOUNT_ID, seedAccount } from '@app/iam-emulator';
+import { STORE_ENGINE, type StoreEngine } from '@app/store';
 import { askOldKeys, keyRows, LIST_USERS_PATH, requestJson, type KeyQuery } from './support/api-client';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { expectedRows, wholeSecondNow } from './support/expected-keys';
@@ -6,7 +7,7 @@ import { scrapeMetrics, seriesSum, seriesValue } from './support/prometheus-text
 
 interface HealthBody {
   status: string;
-  details: Record<string, { status: string; reason?: string; latencyMs?: number }>;
+  details: Record<string, { status: string; reason?: string; latencyMs?: number; engine?: string }>;
 }
 
 describe('health probes', () => {
@@ -38,8 +39,49 @@ describe('health probes', () => {
       expect(status).toBe(200);
       expect(body.status).toBe('ok');
       expect(body.details.iam.status).toBe('up');
+      expect(body.details.store).toEqual({ status: 'up', engine: 'pglite' });
     }
     expect(h.emulator.counters.requests).toEqual({ ListUsers: 1 });
+  });
+});
+
+describe('readiness follows the store (READINESS_CACHE_SECONDS=0)', () => {
+  let h: ApiHarness;
+  let engine: StoreEngine;
+
+  beforeAll(async () => {
+    h = await startApiOnEmulator({
+      emulator: { account: seedAccount({ seed: 54, users: 5 }) },
+      env: { READINESS_CACHE_SECONDS: '0' },
+    });
+    engine = h.app.get<StoreEngine>(STORE_ENGINE);
+  });
+  afterAll(() => h?.close());
+
+  it('is down naming the pending migration while one is not applied, and up again once it is', async () => {
+    await engine.withSession((s) => s.exec("DELETE FROM store_migrations WHERE name = '001_initial.sql'"));
+    const pending = await requestJson<HealthBody>(`${h.url}/health/ready`);
+    expect(pending.status).toBe(503);
+    expect(pending.body.details.store).toEqual({
+      status: 'down',
+      reason: 'MIGRATIONS_PENDING',
+      engine: 'pglite',
+      pendingMigrations: ['001_initial.sql'],
+    });
+    expect(pending.body.details.iam.status).toBe('up');
+
+    await engine.withSession((s) => s.exec("INSERT INTO store_migrations (name) VALUES ('001_initial.sql')"));
+    const ready = await requestJson<HealthBody>(`${h.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.body.details.store).toEqual({ status: 'up', engine: 'pglite' });
+  });
+
+  it('is down when the store cannot be queried, while liveness stays 200', async () => {
+    await engine.close();
+    const { status, body } = await requestJson<HealthBody>(`${h.url}/health/ready`);
+    expect(status).toBe(503);
+    expect(body.details.store).toEqual({ status: 'down', reason: 'STORE_UNREACHABLE', engine: 'pglite' });
+    expect((await fetch(`${h.url}/health/live`)).status).toBe(200);
   });
 });
 

@@ -9,6 +9,7 @@ import { EMULATOR_AWS_ENV, IamEmulator, type IamEmulatorOptions } from '@app/iam
 import { AppModule } from '../../apps/api/src/app.module';
 import { API_APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
 import { MetricsListener } from '../../apps/api/src/metrics/metrics-listener';
+import { freshDataDir } from './embedded-store';
 import { freePort } from './free-port';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -32,9 +33,12 @@ export interface HarnessOptions {
 
 /** The real AppModule over real HTTP, its IAM endpoint pointed at a fresh emulator on loopback. */
 export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<ApiHarness> {
+  // The embedded store in a folder of its own, unless the spec gives one or a DATABASE_URL.
+  const store = options.env?.DATA_DIR || options.env?.DATABASE_URL ? undefined : await freshDataDir();
   const emulator = new IamEmulator(options.emulator);
   const emulatorUrl = await emulator.start(0, '127.0.0.1');
   const env: Record<string, string> = {
+    ...(store ? { DATA_DIR: store.dir } : {}),
     ...EMULATOR_AWS_ENV,
     AWS_ENDPOINT_URL_IAM: emulatorUrl,
     // The own account comes from STS (self mode too); Organizations when ACCOUNTS_SOURCE=organizations.
@@ -48,6 +52,8 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
     // The API refuses to boot open unless told to; specs about tokens pass API_TOKENS.
     ALLOW_UNAUTHENTICATED: 'true',
     METRICS_PORT: '0',
+    // No scheduled scan behind a spec's back: specs about the scheduler turn it on.
+    SCAN_INTERVAL_MINUTES: '0',
     ...options.env,
   };
   // The SDK reads credentials lazily at the first call, so the environment stays until close().
@@ -81,11 +87,13 @@ export async function startApiOnEmulator(options: HarnessOptions = {}): Promise<
         await app.close();
         await emulator.stop();
         restoreEnv();
+        store?.remove();
       },
     };
   } catch (err) {
     await emulator.stop();
     restoreEnv();
+    store?.remove();
     throw err;
   }
 }
@@ -105,6 +113,7 @@ export interface SpawnedApi {
 export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<SpawnedApi> {
   const port = await freePort();
   const metricsPort = await freePort();
+  const store = env.DATA_DIR || env.DATABASE_URL ? undefined : await freshDataDir();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -115,6 +124,8 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
       ALLOW_UNAUTHENTICATED: 'true',
+      ...(store ? { DATA_DIR: store.dir } : {}),
+      SCAN_INTERVAL_MINUTES: '0',
       // STS and Organizations at the emulator that serves IAM, unless a spec says otherwise.
       ...(env.AWS_ENDPOINT_URL_IAM
         ? { AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_ORGANIZATIONS: env.AWS_ENDPOINT_URL_IAM }
@@ -129,7 +140,12 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
     stdout += d.toString();
   });
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      store?.remove();
+      resolve(code);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {

@@ -4,6 +4,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
+import { StoreModule } from '@app/store';
 import { InventoryModule } from '@app/findings';
 import { IamModule } from '@app/iam';
 import {
@@ -13,6 +14,7 @@ import {
   LivenessIndicator,
   MetricsModule,
   RateGovernorMetricsBinder,
+  StoreHealthIndicator,
 } from '@app/observability';
 import {
   AuthFailureLimiter,
@@ -77,12 +79,14 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     MetricsModule,
     IamModule,
     InventoryModule,
+    StoreModule,
   ],
   controllers: [OldKeysController, AccessKeysController, HealthController],
   providers: [
     ShutdownState,
     PreparedAnswers,
     IamHealthIndicator,
+    StoreHealthIndicator,
     LivenessIndicator,
     EventLoopLagMonitor,
     RateGovernorMetricsBinder,

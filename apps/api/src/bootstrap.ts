@@ -7,6 +7,7 @@ import { accountsConfig } from '@app/accounts';
 import { checkExemptionsFile, findingsConfig } from '@app/findings';
 import { iamConfig } from '@app/iam';
 import { installGracefulShutdown, validateAll } from '@app/platform';
+import { storeConfig } from '@app/store';
 import { AppModule } from './app.module';
 import { apiConfig } from './config/api.config';
 import { API_APP_OPTIONS, configureApp } from './configure-app';
@@ -14,7 +15,7 @@ import { API_APP_OPTIONS, configureApp } from './configure-app';
 /** Boots the API as production runs it: JSON logs, graceful SIGTERM, listening on PORT/HOST. */
 export async function startApi(): Promise<{ app: INestApplication; url: string }> {
   // Validate every namespace before Nest starts, so a bad variable stops the process with one plain message.
-  validateAll([apiConfig, iamConfig, accountsConfig, findingsConfig, checkExemptionsFile]);
+  validateAll([apiConfig, iamConfig, accountsConfig, findingsConfig, storeConfig, checkExemptionsFile]);
   const app = configureApp(
     await NestFactory.create(AppModule, { ...API_APP_OPTIONS, bufferLogs: true, abortOnError: false }),
   );

@@ -28,6 +28,10 @@ export class StoreReadiness implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  get engineKind(): StoreEngine['kind'] {
+    return this.engine.kind;
+  }
+
   /** Not ready until this process has migrated and the database has every migration it knows. */
   async state(): Promise<StoreState> {
     const pending = await this.engine.withSession((s) => pendingMigrations(s, this.migrations));

@@ -1,7 +1,6 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import {
   AccountsRepository,
@@ -17,6 +16,7 @@ import {
   type StoreConnection,
   type StoreEngine,
 } from '@app/store';
+import { pgliteTemplate } from '../../support/embedded-store';
 
 export type EngineName = StoreConnection['engine'];
 type PostgresConnection = Extract<StoreConnection, { engine: 'postgres' }>;
@@ -28,25 +28,6 @@ export const NO_POSTGRES_MESSAGE =
 
 export function storeEngineNames(): EngineName[] {
   return process.env.STORE_TESTS_EMBEDDED_ONLY === '1' ? ['pglite'] : ['pglite', 'postgres'];
-}
-
-// initdb of PGlite takes seconds; every test file copies one initialised (empty, unmigrated) folder instead.
-async function pgliteTemplate(): Promise<string> {
-  const pkg = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
-  const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
-  const dir = join(tmpdir(), `iam-key-monitor-pglite-template-${version}`);
-  if (existsSync(join(dir, 'PG_VERSION'))) {
-    return dir;
-  }
-  const building = mkdtempSync(join(tmpdir(), 'iam-key-monitor-pglite-build-'));
-  const db = await PGlite.create({ dataDir: building, initialMemory: 128 * 1024 * 1024 });
-  await db.close();
-  try {
-    renameSync(building, dir);
-  } catch {
-    rmSync(building, { recursive: true, force: true });
-  }
-  return dir;
 }
 
 export class StoreFixture {

@@ -73,7 +73,9 @@ async function openPglite(dataDir: string, display: string): Promise<StoreEngine
     withSession: (work) => sessions.runExclusive(() => work(session)),
     close: async () => {
       try {
-        await client.close();
+        if (!client.closed) {
+          await client.close();
+        }
       } finally {
         lock.release();
       }

@@ -1,8 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, type SqlSession } from '../engine/store-engine';
 
-export const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
+/**
+ * Where the .sql files are: beside the bundle in a build (`nest build` copies them to dist/apps/<app>/migrations,
+ * nest-cli.json `assets`, and webpack keeps __dirname the bundle's folder), else in the sources.
+ */
+export function resolveMigrationsDir(dirname: string = __dirname): string {
+  const bundled = join(dirname, 'migrations');
+  return existsSync(bundled) ? bundled : join(dirname, '..', 'migrations');
+}
+
+export const MIGRATIONS_DIR = resolveMigrationsDir();
 const MIGRATION_FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
 // Any constant shared by every replica: pg_advisory_lock takes a bigint.
 const MIGRATION_LOCK_KEY = '7236913001';
