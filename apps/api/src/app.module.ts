@@ -4,7 +4,6 @@ import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { StoreModule } from '@app/store';
 import { InventoryModule } from '@app/findings';
 import { IamModule } from '@app/iam';
 import {
@@ -14,7 +13,6 @@ import {
   LivenessIndicator,
   MetricsModule,
   RateGovernorMetricsBinder,
-  StoreHealthIndicator,
 } from '@app/observability';
 import {
   AuthFailureLimiter,
@@ -79,14 +77,12 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     MetricsModule,
     IamModule,
     InventoryModule,
-    StoreModule,
   ],
   controllers: [OldKeysController, AccessKeysController, HealthController],
   providers: [
     ShutdownState,
     PreparedAnswers,
     IamHealthIndicator,
-    StoreHealthIndicator,
     LivenessIndicator,
     EventLoopLagMonitor,
     RateGovernorMetricsBinder,
@@ -107,7 +103,7 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     // Authentication runs before the rate limit, so a wrong token spends the failed-authentication budget only,
     // never the request budget of the callers who share its address.
     {
-      provide: APP_GUARD,
+      provide: BearerTokenGuard,
       inject: [apiConfig.KEY, Reflector, AuthFailureLimiter],
       useFactory: (config: ApiConfig, reflector: Reflector, failures: AuthFailureLimiter) => {
         if (config.apiTokens.length === 0) {
@@ -118,6 +114,8 @@ const AUTH_FAILURE_CLIENTS = 10_000;
         return new BearerTokenGuard(config.apiTokens, reflector, failures);
       },
     },
+    // One instance: the warm routes' fast path asks it too (installWarmFastPath).
+    { provide: APP_GUARD, useExisting: BearerTokenGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: RequestBodyGuard },
   ],

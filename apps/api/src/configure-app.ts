@@ -6,6 +6,7 @@ import { MetricsService } from '@app/observability';
 import { answerClientErrors, applyServerLimits, jsonBody, securityHeaders } from '@app/platform';
 import type { Express } from 'express';
 import { apiConfig, type ApiConfig } from './config/api.config';
+import { installWarmFastPath } from './http/warm-fast-path';
 
 /** Create the API app with these (production and tests alike): our body parser is the only one. */
 export const API_APP_OPTIONS = { bodyParser: false } as const satisfies NestApplicationOptions;
@@ -29,6 +30,9 @@ export function configureApp(app: INestApplication): INestApplication {
   });
   app.use(securityHeaders());
   app.use(jsonBody());
+  if (config) {
+    installWarmFastPath(app, config, (token) => providerIfPresent(app, token));
+  }
   app.enableVersioning({ type: VersioningType.URI });
 
   const document = SwaggerModule.createDocument(

@@ -18,3 +18,4 @@ export * from './logging/job-logger';
 export * from './http/entity-tag';
 export * from './http/prepared-answer.cache';
 export * from './http/prepared-answer.response';
+export * from './http/prepared-answer.fast-path';

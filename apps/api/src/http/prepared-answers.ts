@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PreparedAnswerCache, sendPreparedAnswer, type PreparedAnswerRequest } from '@app/platform';
+import { PreparedAnswerCache, requestSignature, sendPreparedAnswer, type PreparedAnswerRequest } from '@app/platform';
 import type { Request, Response } from 'express';
 
 /**
@@ -12,7 +12,8 @@ import type { Request, Response } from 'express';
  */
 @Injectable()
 export class PreparedAnswers {
-  private readonly cache = new PreparedAnswerCache();
+  /** Shared with the fast path (installWarmFastPath), which serves requests noted here once fresh. */
+  readonly cache = new PreparedAnswerCache();
 
   /** Builds run so far (tests count them). */
   get buildCount(): number {
@@ -20,7 +21,14 @@ export class PreparedAnswers {
   }
 
   async send(req: Request, res: Response, request: PreparedAnswerRequest): Promise<void> {
-    sendPreparedAnswer(req, res, await this.cache.answer(request));
+    const answer = await this.cache.answer(request);
+    sendPreparedAnswer(req, res, answer);
+    // Every guard and pipe passed for this exact request: the same request again may take the fast path.
+    const signature = requestSignature(req);
+    const route = (req.route as { path?: string } | undefined)?.path;
+    if (signature !== undefined && route !== undefined) {
+      this.cache.remember(signature, request.key, route, answer.version);
+    }
   }
 }
 

@@ -13,6 +13,8 @@ import type { Request, Response } from 'express';
 import type { AuthFailureLimiter } from './auth-failure-limiter';
 import { IS_PUBLIC } from './public.decorator';
 
+const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
@@ -70,12 +72,24 @@ export class BearerTokenGuard implements CanActivate {
       return true;
     }
     const req = context.switchToHttp().getRequest<Request>();
-    const match = /^Bearer ([\x21-\x7e]+)$/i.exec(req.headers.authorization ?? '');
+    const match = BEARER.exec(req.headers.authorization ?? '');
     if (match && this.isValid(match[1])) {
       return true;
     }
     this.chargeFailure(context, req);
     throw new MissingTokenException(match ? 'The bearer token is not valid' : 'Send Authorization: Bearer <token>');
+  }
+
+  /**
+   * Whether this Authorization header passes, with nothing charged: a valid token, or no tokens configured.
+   * For a caller that lets {@link canActivate} answer (and charge) every other case.
+   */
+  accepts(authorization: string | undefined): boolean {
+    if (!this.enabled) {
+      return true;
+    }
+    const match = BEARER.exec(authorization ?? '');
+    return match !== null && this.isValid(match[1]);
   }
 
   private isValid(token: string): boolean {

@@ -52,4 +52,15 @@ describe(SlidingWindowThrottlerStorage.name, () => {
     sut.evictIdle();
     expect(sut.size).toBe(1);
   });
+
+  it('says whether the next hit would be refused without counting it', () => {
+    expect(sut.wouldBlock('k', 2, 'default')).toBe(false);
+    sut.hit('k', 60_000, 2, 60_000, 'default');
+    expect(sut.wouldBlock('k', 2, 'default')).toBe(false);
+    expect(sut.wouldBlock('k', 2, 'default')).toBe(false);
+    sut.hit('k', 60_000, 2, 60_000, 'default');
+    expect(sut.wouldBlock('k', 2, 'default')).toBe(true);
+    jest.setSystemTime(now + 60_000);
+    expect(sut.wouldBlock('k', 2, 'default')).toBe(false);
+  });
 });

@@ -132,6 +132,24 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage, OnApplic
     return { totalHits: hits.size, timeToExpire, isBlocked: record.isBlocked, timeToBlockExpire };
   }
 
+  /**
+   * Whether {@link hit} would answer blocked now, without counting anything: a caller that would rather let
+   * the full rate-limit guard answer a refusal asks this first.
+   */
+  wouldBlock(key: string, limit: number, throttlerName: string): boolean {
+    const record = this.records.get(key);
+    if (!record) {
+      return limit < 1;
+    }
+    const now = this.now();
+    if (record.isBlocked) {
+      return Math.ceil((record.blockExpiresAt - now) / 1000) > 0;
+    }
+    const hits = record.hits.get(throttlerName);
+    hits?.prune(now);
+    return (hits?.size ?? 0) + 1 > limit;
+  }
+
   /** Forgets the clients with nothing left to count: no live hit, no block, window over. */
   evictIdle(now = this.now()): void {
     for (const [key, record] of this.records) {

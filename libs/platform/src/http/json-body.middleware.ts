@@ -11,6 +11,8 @@ export const BODY_EXAMPLE = '{"hours": 2160}';
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 const BODY_ERROR = Symbol('bodyError');
+/** Where {@link jsonBody} keeps a refusal on the request (read by {@link RequestBodyGuard} and the fast path). */
+export const BODY_ERROR_KEY: symbol = BODY_ERROR;
 
 type BodyRequest = Request & { [BODY_ERROR]?: Error };
 

@@ -83,4 +83,14 @@ describe(PreparedAnswerCache.name, () => {
     await sut.answer({ key: 'b', nowMs: 2, build });
     expect(build).toHaveBeenCalledTimes(4);
   });
+
+  it('serves a noted request while its answer is fresh, and never one with a data version', async () => {
+    await sut.answer({ key: 'a', nowMs: 0, build });
+    sut.remember('GET /a?x=1', 'a', '/a');
+    sut.remember('GET /v?x=1', 'a', '/v', 'scan-7');
+    expect(sut.warm('GET /a?x=1', 999)).toMatchObject({ route: '/a', answer: { body: Buffer.from('{"n":1}') } });
+    expect(sut.warm('GET /a?x=2', 999)).toBeUndefined();
+    expect(sut.warm('GET /v?x=1', 999)).toBeUndefined();
+    expect(sut.warm('GET /a?x=1', 1_000)).toBeUndefined();
+  });
 });

@@ -36,6 +36,7 @@ export const PREPARED_ANSWERS_MAX = 64;
 export class PreparedAnswerCache {
   private readonly answers = new Map<string, PreparedAnswer>();
   private readonly building = new Map<string, Promise<PreparedAnswer>>();
+  private readonly requests = new Map<string, { key: string; route: string }>();
   private builds = 0;
 
   constructor(private readonly maxEntries = PREPARED_ANSWERS_MAX) {}
@@ -69,6 +70,38 @@ export class PreparedAnswerCache {
   /** Forgets every answer (e.g. when the data changed in a way no version or clock shows). */
   clear(): void {
     this.answers.clear();
+    this.requests.clear();
+  }
+
+  /**
+   * Notes that the request `signature` (its method, URL and body, exactly as sent) was answered with `key`'s
+   * answer after every guard and pipe passed, so the same request again may be served from
+   * {@link warm} without them re-deriving the key. Answers with a data version are not noted: only the route
+   * can tell whether its version is still the current one.
+   */
+  remember(signature: string, key: string, route: string, version = ''): void {
+    if (version !== '') {
+      return;
+    }
+    this.requests.delete(signature);
+    this.requests.set(signature, { key, route });
+    while (this.requests.size > this.maxEntries * 4) {
+      const oldest = this.requests.keys().next().value;
+      if (oldest === undefined) {
+        break;
+      }
+      this.requests.delete(oldest);
+    }
+  }
+
+  /** The answer still fresh at `nowMs` for a request noted by {@link remember}, and its route's name. */
+  warm(signature: string, nowMs: number): { answer: PreparedAnswer; route: string } | undefined {
+    const noted = this.requests.get(signature);
+    if (!noted) {
+      return undefined;
+    }
+    const answer = this.fresh(noted.key, '', nowMs);
+    return answer ? { answer, route: noted.route } : undefined;
   }
 
   private fresh(key: string, version: string, nowMs: number): PreparedAnswer | undefined {

@@ -41,6 +41,21 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+/** The level of a request's one log line: errors, refusals, routine probes and scrapes, everything else. */
+export function requestLogLevel(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err?: unknown,
+): 'error' | 'warn' | 'info' | 'debug' {
+  if (err || res.statusCode >= 500) {
+    return 'error';
+  }
+  if (res.statusCode >= 400) {
+    return 'warn';
+  }
+  return QUIET.test(req.url ?? '') ? 'debug' : 'info';
+}
+
 /** Errors are logged by type, message and code only: stack traces stay out of the logs as well as responses. */
 export function serializeError(err: unknown): Record<string, unknown> {
   // pino-http wraps custom serializers: they receive pino's own serialization, which keeps the Error as `raw`.
@@ -70,15 +85,7 @@ export function pinoParams(options: LoggingOptions): Params {
       base: { pid: process.pid, hostname: hostname(), service: 'iam-key-monitor' },
       genReqId: requestId,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      customLogLevel: (req, res, err) => {
-        if (err || res.statusCode >= 500) {
-          return 'error';
-        }
-        if (res.statusCode >= 400) {
-          return 'warn';
-        }
-        return QUIET.test(req.url ?? '') ? 'debug' : 'info';
-      },
+      customLogLevel: requestLogLevel,
       serializers: {
         err: serializeError,
         // Also given a bare `{ id }` by lines logged outside Express (requests Node's parser refused).
