@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { FINDINGS_CLOCK } from '@app/findings';
 import { DEFAULT_ACCOUNT_ID, IamEmulator, IamAccount, type CapturedEmail } from '@app/iam-emulator';
@@ -13,7 +14,17 @@ import {
   type RemediationPlan,
   type RemediationRunSummary,
 } from '@app/remediation';
-import { LadderRepository, NotificationsRepository, RemediationRepository, type RemediationDecision } from '@app/store';
+import {
+  LadderRepository,
+  NotificationsRepository,
+  RemediationRepository,
+  StoreModule,
+  type RemediationDecision,
+} from '@app/store';
+import { createValidationPipe } from '@app/platform';
+import { API_APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
+import { ApiExceptionFilter } from '../../apps/api/src/http/api-exception.filter';
+import { RemediationsController } from '../../apps/api/src/remediations/remediations.controller';
 import { RemediatorAppModule } from '../../apps/remediator/src/remediator-app.module';
 import { StoreFixture } from '../store/support/store-fixture';
 
@@ -32,6 +43,10 @@ export class RemediationHarness {
   readonly store = new StoreFixture('pglite');
   now: Date;
   killSwitch?: KillSwitch;
+  /** Serves the API's GET /v1/remediations from the same store, over real HTTP (see `apiUrl`). */
+  withApi = false;
+  apiUrl?: string;
+  private api?: INestApplication;
   private saved: NodeJS.ProcessEnv = {};
   private dir = mkdtempSync(join(tmpdir(), 'remediation-e2e-'));
   private moduleRef?: TestingModule;
@@ -70,7 +85,17 @@ export class RemediationHarness {
       ...exemptionsFile,
       ...env,
     };
-    let builder = Test.createTestingModule({ imports: [RemediatorAppModule] })
+    let builder = Test.createTestingModule({
+      // StoreModule again: the same instance the remediator uses, in scope for the API's controller.
+      imports: [RemediatorAppModule, StoreModule],
+      controllers: this.withApi ? [RemediationsController] : [],
+      providers: this.withApi
+        ? [
+            { provide: APP_PIPE, useFactory: createValidationPipe },
+            { provide: APP_FILTER, useClass: ApiExceptionFilter },
+          ]
+        : [],
+    })
       .overrideProvider(REMEDIATION_CLOCK)
       .useValue(() => this.now)
       .overrideProvider(FINDINGS_CLOCK)
@@ -79,11 +104,17 @@ export class RemediationHarness {
       builder = builder.overrideProvider(REMEDIATION_KILL_SWITCH).useValue(this.killSwitch);
     }
     this.moduleRef = await builder.compile();
-    await this.moduleRef.init();
+    if (this.withApi) {
+      this.api = configureApp(this.moduleRef.createNestApplication({ ...API_APP_OPTIONS, logger: false }));
+      await this.api.listen(0, '127.0.0.1');
+      this.apiUrl = await this.api.getUrl();
+    } else {
+      await this.moduleRef.init();
+    }
   }
 
   async stop(): Promise<void> {
-    await this.moduleRef?.close();
+    await (this.api ?? this.moduleRef)?.close();
     process.env = this.saved;
     await this.emulator.stop();
     await this.store.teardown();
