@@ -232,6 +232,31 @@ describe(RotationNotifierJob.name, () => {
     expect((await store.unreportedResolutions()).length).toBe(0);
   });
 
+  it('never closes the ladder of a key in an account that could not be scanned: its keys are unknown, not resolved', async () => {
+    scanner.scan.mockResolvedValue(
+      scanOf([key('old', 'AKIA1', 25), key('old', 'AKIA9', 21, MEMBER)], [ok(SELF), ok(MEMBER)]),
+    );
+    await sut.run();
+    const memberDenied: AccountOutcome = { ...denied, accountId: MEMBER };
+    scanner.scan.mockResolvedValue(scanOf([key('old', 'AKIA1', 25)], [ok(SELF), memberDenied]));
+
+    const summary = await sut.run();
+
+    expect(summary).toMatchObject({ laddersClosed: 0, accountsFailed: 1 });
+    expect(store.ladders.map((l) => [l.accessKeyId, l.closedAt])).toEqual([
+      ['AKIA1', null],
+      ['AKIA9', null],
+    ]);
+  });
+
+  it('records nothing in dry-run mode, so a later real run still sends every stage', async () => {
+    delivery.driver = { kind: 'dry-run' };
+    delivery.deliverAll.mockImplementation((emails) => Promise.resolve(emails.map((email) => ({ email, ok: true }))));
+    await sut.run();
+    expect(store.stages).toEqual([]);
+    expect(store.digests).toEqual([]);
+  });
+
   it('exits 1 when one email failed, after still sending the others', async () => {
     delivery.deliverAll.mockImplementation((emails) =>
       Promise.resolve(emails.map((email, i) => ({ email, ok: i !== 0, error: i === 0 ? 'rejected' : undefined }))),

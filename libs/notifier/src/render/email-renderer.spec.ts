@@ -1,6 +1,7 @@
 import type { AccountOutcome } from '@app/iam';
 import { DAY_MS } from '../notifier.constants';
-import { ownerKey, type ClassifiedKey, type OwnerResolution } from '../notifier.types';
+import type { DigestChanges } from '../ladder/notifier-ladder.service';
+import { ownerKey, type ClassifiedKey, type OwnerResolution, type ResolvedKey } from '../notifier.types';
 import { EmailRenderer } from './email-renderer';
 import { escapeHtml } from './html';
 
@@ -217,6 +218,96 @@ describe(EmailRenderer.name, () => {
     const message = sut.owner([key('alice', 'AKIA1', 16)]);
     expect(message.html).toContain('https://console.amazonaws-us-gov.com/iam/home#/users/details/alice');
     expect(message.html).toContain('https://111111111111.signin.amazonaws-us-gov.com/console');
+  });
+
+  describe('with the ladder', () => {
+    const ladder = { warnAgeDays: 15, finalAgeDays: 18, expireAgeDays: 20, remindEveryDays: 7 };
+    const resolved = (accessKeyId: string, extra: Partial<ResolvedKey> = {}): ResolvedKey => ({
+      ladderId: 1,
+      accountId: SELF,
+      userName: 'alice',
+      accessKeyId,
+      resolution: 'rotated',
+      rotatedTo: 'AKIANEW',
+      closedAt: new Date('2026-11-22T07:00:00Z'),
+      ...extra,
+    });
+
+    beforeEach(() => {
+      sut = new EmailRenderer({ now, policy: { warnAgeDays: 15, expireAgeDays: 20 }, partition: 'aws', ladder });
+    });
+
+    it("names each key's stage, says the cadence, and reports the owner's resolved keys after them", () => {
+      const message = sut.owner(
+        [key('alice', 'AKIAFINAL', 18, { stage: 'final' }), key('alice', 'AKIAWARN', 15, { stage: 'warning' })],
+        [resolved('AKIAGONE'), resolved('AKIAOFF', { resolution: 'deactivated', rotatedTo: null })],
+      );
+
+      expect(message.subject).toBe('Final warning: 2 AWS access keys expire on 2026-11-25');
+      expect(message.text).toContain('Key: AKIAFINAL\n  Notice: Final warning\n  Age: 18 days');
+      expect(message.text).toContain('Key: AKIAWARN\n  Notice: Warning');
+      expect(message.text).toContain(
+        'You get one email per stage: at 15 days, a final warning at 18 days, at 20 days when the key expires, then a reminder every 7 days until it is rotated, deleted or deactivated.',
+      );
+      expect(message.text).toContain(
+        'Resolved since our last email: 2 AWS access keys\n- Account: 111111111111\n  User: alice\n  Key: AKIAGONE\n  Resolved: Rotated (new key AKIANEW)\n  Seen on: 2026-11-22 07:00 UTC',
+      );
+      expect(message.text).toContain('Key: AKIAOFF\n  Resolved: Deactivated');
+      expect(message.html).toContain('>Final warning<');
+      expect(sut.owner([key('bob', 'AKIAREMIND', 34, { stage: 'reminder-2' })]).text).toContain('Notice: Reminder 2');
+    });
+
+    it('shows the digest overdue days, what changed since the last digest and the median rotation times', () => {
+      const changes: DigestChanges = {
+        since: new Date('2026-11-22T12:00:00Z'),
+        newlyPastWarning: [
+          { accountId: SELF, userName: 'new', accessKeyId: 'AKIANEWLYOLD', openedAt: new Date('2026-11-23T12:00:00Z') },
+        ],
+        resolved: [resolved('AKIAGONE', { resolution: 'deleted', rotatedTo: null })],
+        rotation30: { medianDays: 2.25, rotations: 3 },
+        rotation90: { medianDays: null, rotations: 0 },
+      };
+      const message = sut.digest({
+        keys: [key('old', 'AKIAOLD', 23), key('new', 'AKIANEWLYOLD', 15)],
+        owners: new Map(),
+        keysSeen: 4,
+        usersSeen: 2,
+        accounts: [okAccount(SELF)],
+        changes,
+      });
+
+      expect(message.text).toContain('Key: AKIAOLD\n  Age: 23 days');
+      expect(message.text).toContain('Expired: 2026-11-20 11:00 UTC\n  Overdue: 3 days');
+      expect(message.text).toContain('Overdue: -');
+      expect(message.text).toContain('Since the last digest (2026-11-22 12:00 UTC): 1 newly past 15 days, 1 resolved');
+      expect(message.text).toContain(
+        'Median time from warning to rotation: 2.3 days over the last 30 days (3 keys); none rotated in the last 90 days.',
+      );
+      expect(message.text).toContain(
+        'Newly past 15 days: 1 AWS access key\n- Account: 111111111111\n  User: new\n  Key: AKIANEWLYOLD\n  First seen past it: 2026-11-23 12:00 UTC',
+      );
+      expect(message.text).toContain('Resolved since the last digest: 1 AWS access key');
+      expect(message.text).toContain('Key: AKIAGONE\n  Resolved: Deleted');
+    });
+
+    it('says the first digest has nothing to compare with', () => {
+      const message = sut.digest({
+        keys: [key('old', 'AKIAOLD', 23)],
+        owners: new Map(),
+        keysSeen: 1,
+        usersSeen: 1,
+        accounts: [okAccount(SELF)],
+        changes: {
+          since: null,
+          newlyPastWarning: [],
+          resolved: [],
+          rotation30: { medianDays: null, rotations: 0 },
+          rotation90: { medianDays: null, rotations: 0 },
+        },
+      });
+      expect(message.text).toContain('Changes: this is the first digest, nothing earlier to compare with');
+      expect(message.text).not.toContain('Newly past');
+    });
   });
 });
 
