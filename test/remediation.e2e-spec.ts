@@ -98,6 +98,22 @@ describe('Remediation (e2e: IAM + SES emulator, embedded store, a clock the test
       expect(summary.spared).toEqual({ exempted: 1 });
     });
 
+    it('spares a key whose user carries exemption tags, read live', async () => {
+      await h.start({});
+      await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28 });
+      await h.expiredKey('bob', OTHER, { finalDaysAgo: 30, expiredDaysAgo: 28 });
+      h.account.tagUser('alice', {
+        'iam-key-monitor:exempt-until': new Date(NOW.getTime() + 10 * DAY_MS).toISOString().slice(0, 10),
+        'iam-key-monitor:exempt-reason': 'Vendor appliance',
+      });
+
+      const summary = await h.run();
+
+      expect(h.status(KEY)).toBe('Active');
+      expect(h.status(OTHER)).toBe('Inactive');
+      expect(summary.spared).toEqual({ exempted: 1 });
+    });
+
     it('spares a key used within REMEDIATION_SPARE_USED_WITHIN_HOURS, read again right before acting', async () => {
       await h.start({ REMEDIATION_SPARE_USED_WITHIN_HOURS: '24' });
       await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28 }, { lastUsedHoursAgo: 23 });

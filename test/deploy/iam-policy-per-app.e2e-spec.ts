@@ -340,6 +340,7 @@ describe('the remediator works with its own IAM policy and needs all of it', () 
             'DeleteAccessKey',
             'GetAccessKeyLastUsed',
             'ListAccessKeys',
+            'ListUserTags',
             'UpdateAccessKey',
           ]);
         }

@@ -381,7 +381,7 @@ describe('deploy/aws/member-role.cfn.yaml', () => {
     const remediatorCalls = reached.remediator.filter((a) => a.startsWith('iam:'));
     expect(toList(always.Action).sort()).toEqual(
       remediatorCalls.filter((a) =>
-        ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'].includes(a),
+        ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:ListUserTags', 'iam:UpdateAccessKey'].includes(a),
       ),
     );
     expect(deletion['Fn::If'][0]).toBe('DeletesKeys');

@@ -3,6 +3,7 @@ import {
   GetAccessKeyLastUsedCommand,
   IAMClient,
   paginateListAccessKeys,
+  paginateListUserTags,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -55,6 +56,25 @@ class SdkRemediationIamClient implements RemediationIamClient {
       }
       throw err;
     }
+  }
+
+  async userTags(userName: string): Promise<Record<string, string>> {
+    const tags: Record<string, string> = {};
+    try {
+      for await (const page of paginateListUserTags({ client: this.client }, { UserName: userName })) {
+        for (const tag of page.Tags ?? []) {
+          if (tag.Key !== undefined) {
+            tags[tag.Key] = tag.Value ?? '';
+          }
+        }
+      }
+    } catch (err) {
+      if (isNoSuchEntity(err)) {
+        return {};
+      }
+      throw err;
+    }
+    return tags;
   }
 
   async deactivate(userName: string, accessKeyId: string): Promise<void> {

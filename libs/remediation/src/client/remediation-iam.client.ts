@@ -21,6 +21,8 @@ export interface RemediationIamClient {
   listAccessKeys(userName: string): Promise<LiveAccessKey[]>;
   /** null when the key no longer exists. */
   lastUse(accessKeyId: string): Promise<LiveLastUse | null>;
+  /** The user's tags (for tag exemptions, `iam-key-monitor:exempt-*`); {} when the user is gone. */
+  userTags(userName: string): Promise<Record<string, string>>;
   /** UpdateAccessKey to Inactive, by key id. */
   deactivate(userName: string, accessKeyId: string): Promise<void>;
   /** DeleteAccessKey, by key id. */

@@ -202,11 +202,10 @@ export class RemediationJob {
     if (!userName) {
       return void decide('spared', 'key-gone', null);
     }
-    const exemption = this.exemptions.resolve(
-      { accountId: c.accountId, userName, accessKeyId: c.accessKeyId },
-      ['old'],
-      now,
-    );
+    // The file's exemptions and the user's tags (read live, so a tag added today counts), as the findings define them.
+    const identity = { accountId: c.accountId, userName, accessKeyId: c.accessKeyId };
+    const fromTags = this.exemptions.fromTags({ ...identity, tags: await client.userTags(userName), now });
+    const exemption = this.exemptions.resolve(identity, ['old'], now, fromTags.exemption);
     if (exemption.exempted) {
       return void decide('spared', 'exempted', userName, {
         exemption: exemption.exemption?.reason,
