@@ -213,6 +213,21 @@ describe('Remediation (e2e: IAM + SES emulator, embedded store, a clock the test
     });
   });
 
+  describe('failures', () => {
+    it('a read IAM refuses (the exemption tags) is recorded as failed per key, and nothing is done to it', async () => {
+      await h.start({});
+      await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28 });
+      await h.expiredKey('bob', OTHER, { finalDaysAgo: 30, expiredDaysAgo: 28 });
+      h.emulator.faults.accessDenied.add('ListUserTags');
+
+      const summary = await h.run();
+
+      expect(h.writes().UpdateAccessKey).toBe(0);
+      expect(summary.outcomes).toEqual({ failed: 2 });
+      expect((await h.decisions(summary.runId)).map((d) => d.reason)).toEqual(['check-failed', 'check-failed']);
+    });
+  });
+
   describe('dry-run', () => {
     it('decides, records and reports what it would do, and sends no write to IAM', async () => {
       await h.start({ REMEDIATION_MODE: 'dry-run' });
