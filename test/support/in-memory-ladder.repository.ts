@@ -20,6 +20,7 @@ export class InMemoryLadderRepository implements Pick<
   | 'describeKeys'
   | 'close'
   | 'recordStage'
+  | 'recordStages'
   | 'unreportedResolutions'
   | 'markReported'
   | 'openedBetween'
@@ -86,6 +87,16 @@ export class InMemoryLadderRepository implements Pick<
     }
     this.stages.push(record);
     return Promise.resolve(true);
+  }
+
+  async recordStages(records: readonly StageRecord[]): Promise<Array<Pick<StageRecord, 'ladderId' | 'stage'>>> {
+    const recorded: Array<Pick<StageRecord, 'ladderId' | 'stage'>> = [];
+    for (const r of records) {
+      if (await this.recordStage(r)) {
+        recorded.push({ ladderId: r.ladderId, stage: r.stage });
+      }
+    }
+    return recorded;
   }
 
   unreportedResolutions(): Promise<UnreportedResolution[]> {

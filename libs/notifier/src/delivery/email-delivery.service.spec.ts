@@ -58,4 +58,24 @@ describe(EmailDeliveryService.name, () => {
     expect(peak).toBe(2);
     expect(driver.deliver).toHaveBeenCalledTimes(7);
   });
+
+  it('hands each result to afterEach as it comes, and sends nothing more once afterEach failed', async () => {
+    driver.deliver.mockImplementation((e) => Promise.resolve({ messageId: `id-${e.to}` }));
+    const seen: string[] = [];
+    const afterEach = jest.fn((r: { email: OutgoingEmail }) => {
+      seen.push(r.email.to);
+      return r.email.to === 'b@example.com' ? Promise.reject(new Error('store down')) : Promise.resolve();
+    });
+
+    await expect(
+      sut.deliverAll(
+        [email('a@example.com'), email('b@example.com'), email('c@example.com'), email('d@example.com')],
+        afterEach,
+      ),
+    ).rejects.toThrow('store down');
+
+    // Concurrency 2: a and b were in flight; once recording b failed, c and d were not sent.
+    expect(driver.deliver.mock.calls.map(([e]) => e.to)).toEqual(['a@example.com', 'b@example.com']);
+    expect(seen).toEqual(['a@example.com', 'b@example.com']);
+  });
 });

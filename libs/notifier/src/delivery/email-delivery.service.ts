@@ -16,27 +16,53 @@ export class EmailDeliveryService {
     @Inject(notifierConfig.KEY) private readonly config: ConfigType<typeof notifierConfig>,
   ) {}
 
-  async deliverAll(emails: readonly OutgoingEmail[]): Promise<DeliveryResult[]> {
+  /**
+   * `afterEach` sees each result as soon as it is known (the notifier records there what SES accepted). When it
+   * throws, nothing more is sent (a message sent but never recorded goes again next run) and deliverAll rejects
+   * with that error once the messages in flight are done.
+   */
+  async deliverAll(
+    emails: readonly OutgoingEmail[],
+    afterEach?: (result: DeliveryResult) => Promise<void>,
+  ): Promise<DeliveryResult[]> {
     const limiter = new ConcurrencyLimiter(this.config.ses.concurrency);
-    return Promise.all(
+    let stopped: { error: unknown } | undefined;
+    const results = await Promise.all(
       emails.map((email) =>
         limiter.run(async (): Promise<DeliveryResult> => {
-          try {
-            const receipt = await this.driver.deliver(email);
-            return { email, ok: true, ...receipt };
-          } catch (err) {
-            const error = err instanceof Error ? err.message : String(err);
-            this.logger.error({
-              msg: 'An email could not be sent',
-              event: 'notifier.send-failed',
-              kind: email.kind,
-              to: email.to,
-              error,
-            });
-            return { email, ok: false, error };
+          if (stopped) {
+            return { email, ok: false, error: 'not sent: recording an earlier message failed' };
           }
+          const result = await this.deliverOne(email);
+          try {
+            await afterEach?.(result);
+          } catch (error) {
+            stopped ??= { error };
+          }
+          return result;
         }),
       ),
     );
+    if (stopped) {
+      throw stopped.error;
+    }
+    return results;
+  }
+
+  private async deliverOne(email: OutgoingEmail): Promise<DeliveryResult> {
+    try {
+      const receipt = await this.driver.deliver(email);
+      return { email, ok: true, ...receipt };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.logger.error({
+        msg: 'An email could not be sent',
+        event: 'notifier.send-failed',
+        kind: email.kind,
+        to: email.to,
+        error,
+      });
+      return { email, ok: false, error };
+    }
   }
 }

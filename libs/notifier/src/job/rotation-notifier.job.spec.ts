@@ -69,6 +69,17 @@ function scanOf(keys: AccountAccessKey[], accounts: AccountOutcome[] = [ok(SELF)
   };
 }
 
+/** A deliverAll that gives each message `outcome` and hands each result to the caller's afterEach, as the real one. */
+function deliverEach(outcome: (email: OutgoingEmail, i: number) => DeliveryResult) {
+  return async (emails: readonly OutgoingEmail[], afterEach?: (result: DeliveryResult) => Promise<void>) => {
+    const results = emails.map(outcome);
+    for (const result of results) {
+      await afterEach?.(result);
+    }
+    return results;
+  };
+}
+
 /** The scan of the own account read at `at` (a clock the test moves). */
 function scanAt(keys: AccountAccessKey[], at: Date): OrganizationScanResult {
   const account = ok(SELF) as Extract<AccountOutcome, { status: 'ok' }>;
@@ -117,9 +128,7 @@ describe(RotationNotifierJob.name, () => {
     };
     delivery = {
       driver: { kind: 'ses' },
-      deliverAll: jest.fn((emails: readonly OutgoingEmail[]) =>
-        Promise.resolve(emails.map((email, i): DeliveryResult => ({ email, ok: true, messageId: `m-${i}` }))),
-      ),
+      deliverAll: jest.fn(deliverEach((email, i) => ({ email, ok: true, messageId: `m-${i}` }))),
     };
     store = new InMemoryLadderRepository();
     ladders = new NotifierLadderService(store as unknown as LadderRepository, config);
@@ -249,9 +258,27 @@ describe(RotationNotifierJob.name, () => {
     ]);
   });
 
+  it('a failure to record after SES accepted stops the sending and fails the run; the next run sends that stage once more', async () => {
+    const recordStages = jest.spyOn(store, 'recordStages').mockRejectedValueOnce(new Error('store unavailable'));
+
+    const failed = await sut.run();
+
+    expect(failed).toMatchObject({ exitCode: 2, error: 'store unavailable' });
+    expect(store.stages).toEqual([]);
+    recordStages.mockRestore();
+    delivery.deliverAll.mockClear();
+    const next = await sut.run();
+    expect(delivery.deliverAll.mock.calls[0][0].map((e) => [e.kind, e.to])).toEqual([
+      ['owner', 'old@example.com'],
+      ['fallback', 'sec@example.com'],
+      ['digest', 'sec@example.com'],
+    ]);
+    expect(next.stagesSent).toEqual({ expired: 1, warning: 1 });
+  });
+
   it('records nothing in dry-run mode, so a later real run still sends every stage', async () => {
     delivery.driver = { kind: 'dry-run' };
-    delivery.deliverAll.mockImplementation((emails) => Promise.resolve(emails.map((email) => ({ email, ok: true }))));
+    delivery.deliverAll.mockImplementation(deliverEach((email) => ({ email, ok: true })));
     await sut.run();
     expect(store.stages).toEqual([]);
     expect(store.digests).toEqual([]);

@@ -158,8 +158,9 @@ export class RotationNotifierJob {
         exempted: exemptions.exempted.length,
         exemptionsLapsed: exemptions.lapsed.length,
       });
-      const results = await this.delivery.deliverAll(emails);
-      summary.stagesSent = await this.ladders.record(results, now);
+      // Each message recorded as soon as SES accepted it: a crash loses at most the few in flight (sent once more).
+      const results = await this.delivery.deliverAll(emails, (result) => this.ladders.recordDelivery(result, now));
+      summary.stagesSent = this.ladders.stagesRecorded();
       summary.stagesPending = ladder.due.length - Object.values(summary.stagesSent).reduce((sum, n) => sum + n, 0);
       summary.keysByStage = this.ladders.keysByStage();
       summary.digestSent = results.some((r) => r.ok && r.email.kind === 'digest');

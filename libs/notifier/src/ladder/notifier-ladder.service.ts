@@ -56,6 +56,8 @@ export class NotifierLadderService {
   private readonly logger = new Logger(NotifierLadderService.name);
   /** Open ladders of the scanned accounts by id, with the last stage recorded (for the run's counts). */
   private readonly lastStage = new Map<number, string>();
+  /** Stages recorded this run, by stage. */
+  private recorded: Record<string, number> = {};
 
   constructor(
     private readonly ladders: LadderRepository,
@@ -73,6 +75,7 @@ export class NotifierLadderService {
 
   async sync(input: LadderSyncInput): Promise<LadderSync> {
     this.lastStage.clear();
+    this.recorded = {};
     const open = await this.ladders.openLadders([...input.okAccounts]);
     const closures = closuresOf(open, input.scanned, input.okAccounts, this.config.includeInactive);
     await this.ladders.close(
@@ -183,35 +186,40 @@ export class NotifierLadderService {
    * ran means the next run sends that stage again: at most one duplicate. Returns the stages recorded, by stage.
    */
   async record(results: readonly DeliveryResult[], now: Date): Promise<Record<string, number>> {
-    const recorded: Record<string, number> = {};
     for (const result of results) {
-      const records = result.email.records;
-      if (!result.ok || !result.messageId || !records) {
-        continue;
-      }
-      for (const s of records.stages) {
-        const inserted = await this.ladders.recordStage({
-          ...s,
-          recipient: result.email.to,
-          sesMessageId: result.messageId,
-          sentAt: now,
-        });
-        if (inserted) {
-          recorded[s.stage] = (recorded[s.stage] ?? 0) + 1;
-          this.lastStage.set(s.ladderId, s.stage);
-        }
-      }
-      await this.ladders.markReported(records.resolvedLadderIds, now);
-      if (records.digest) {
-        await this.ladders.recordDigest({
-          recipient: result.email.to,
-          sesMessageId: result.messageId,
-          sentAt: now,
-          summary: records.digest,
-        });
-      }
+      await this.recordDelivery(result, now);
     }
-    return recorded;
+    return this.stagesRecorded();
+  }
+
+  /** Records one message as soon as SES accepted it (the job calls it per message, keeping the crash window small). */
+  async recordDelivery(result: DeliveryResult, now: Date): Promise<void> {
+    const records = result.email.records;
+    if (!result.ok || !result.messageId || !records) {
+      return;
+    }
+    const sesMessageId = result.messageId;
+    const inserted = await this.ladders.recordStages(
+      records.stages.map((s) => ({ ...s, recipient: result.email.to, sesMessageId, sentAt: now })),
+    );
+    for (const s of inserted) {
+      this.recorded[s.stage] = (this.recorded[s.stage] ?? 0) + 1;
+      this.lastStage.set(s.ladderId, s.stage);
+    }
+    await this.ladders.markReported(records.resolvedLadderIds, now);
+    if (records.digest) {
+      await this.ladders.recordDigest({
+        recipient: result.email.to,
+        sesMessageId,
+        sentAt: now,
+        summary: records.digest,
+      });
+    }
+  }
+
+  /** The stages recorded since the run's sync, by stage. */
+  stagesRecorded(): Record<string, number> {
+    return { ...this.recorded };
   }
 
   /** The open ladders of the scanned accounts by their last stage sent (`none` before any), after this run. */

@@ -233,12 +233,20 @@ export class LadderRepository {
 
   /** Records a stage SES accepted. False when the ladder already holds that stage (the earlier record stands). */
   async recordStage(record: StageRecord): Promise<boolean> {
+    return (await this.recordStages([record])).length === 1;
+  }
+
+  /** Records the stages one accepted message covered, in one statement; returns those not recorded before. */
+  async recordStages(records: readonly StageRecord[]): Promise<Array<Pick<StageRecord, 'ladderId' | 'stage'>>> {
+    if (records.length === 0) {
+      return [];
+    }
     const rows = await this.engine.db
       .insert(notifications)
-      .values(record)
+      .values([...records])
       .onConflictDoNothing({ target: [notifications.ladderId, notifications.stage], where: sql`ladder_id IS NOT NULL` })
-      .returning({ id: notifications.id });
-    return rows.length === 1;
+      .returning({ ladderId: notifications.ladderId, stage: notifications.stage });
+    return rows.map((r) => ({ ladderId: r.ladderId!, stage: r.stage }));
   }
 
   /** Every stage recorded for a key, across its ladders, oldest first. */
