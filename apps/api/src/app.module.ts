@@ -4,8 +4,10 @@ import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
+import { StoreModule } from '@app/store';
 import { InventoryModule } from '@app/findings';
 import { IamModule } from '@app/iam';
+import { ScansModule } from '@app/scans';
 import {
   EventLoopLagMonitor,
   HttpMetricsMiddleware,
@@ -13,6 +15,7 @@ import {
   LivenessIndicator,
   MetricsModule,
   RateGovernorMetricsBinder,
+  StoreHealthIndicator,
 } from '@app/observability';
 import {
   AuthFailureLimiter,
@@ -31,6 +34,8 @@ import { ApiExceptionFilter } from './http/api-exception.filter';
 import { PreparedAnswers } from './http/prepared-answers';
 import { MetricsListener } from './metrics/metrics-listener';
 import { OldKeysController } from './old-keys/old-keys.controller';
+import { RemediationsController } from './remediations/remediations.controller';
+import { ScansController } from './scans/scans.controller';
 
 type ApiConfig = ConfigType<typeof apiConfig>;
 
@@ -59,6 +64,13 @@ const AUTH_FAILURE_CLIENTS = 10_000;
             'unused_days',
             'never_used_grace_hours',
             'source',
+            'user_name',
+            'access_key_id',
+            'outcome',
+            'since',
+            'until',
+            'limit',
+            'cursor',
           ],
         }),
     }),
@@ -77,12 +89,15 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     MetricsModule,
     IamModule,
     InventoryModule,
+    StoreModule,
+    ScansModule,
   ],
-  controllers: [OldKeysController, AccessKeysController, HealthController],
+  controllers: [OldKeysController, AccessKeysController, HealthController, RemediationsController, ScansController],
   providers: [
     ShutdownState,
     PreparedAnswers,
     IamHealthIndicator,
+    StoreHealthIndicator,
     LivenessIndicator,
     EventLoopLagMonitor,
     RateGovernorMetricsBinder,

@@ -29,7 +29,7 @@ export const scanAccounts = pgTable(
   {
     scanId: id('scan_id').notNull(),
     accountId: text('account_id').notNull(),
-    status: text('status', { enum: ['pending', 'complete', 'failed'] })
+    status: text('status', { enum: ['pending', 'complete', 'failed', 'skipped'] })
       .notNull()
       .default('pending'),
     startedAt: ts('started_at'),

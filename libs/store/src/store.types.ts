@@ -1,7 +1,7 @@
 export type ScanSource = 'list-users' | 'credential-report';
 export type ScanTrigger = 'schedule' | 'on-demand' | 'job' | 'startup';
 export type ScanStatus = 'running' | 'complete' | 'partial' | 'failed';
-export type ScanAccountStatus = 'pending' | 'complete' | 'failed';
+export type ScanAccountStatus = 'pending' | 'complete' | 'failed' | 'skipped';
 export type StoredKeyStatus = 'Active' | 'Inactive';
 export type StoredFindingCode = 'old' | 'unused' | 'never_used' | 'two_active';
 
@@ -25,6 +25,8 @@ export interface AccountScanResult {
   readAt: Date;
   keys: KeyObservation[];
   findings: ReadonlyArray<{ accessKeyId: string; code: StoredFindingCode }>;
+  /** Users whose keys this scan's source cannot see (the root user from ListUsers): their stored keys stay. */
+  unseenUsers?: readonly string[];
   /** The users' tag exemptions the scan read (JSON the caller defines); replace the account's previous ones. */
   tagExemptions?: ReadonlyArray<{ userName: string; exemption: unknown }>;
 }
@@ -51,6 +53,7 @@ export interface AccountInventory {
   accountId: string;
   accountName: string | null;
   scanId: number;
+  source: ScanSource;
   /** When the scan that these keys come from read IAM for this account. */
   dataReadAt: Date;
   keys: StoredKey[];
@@ -75,4 +78,15 @@ export interface ScanView {
       finishedAt: Date | null;
     } & AccountScanCounts
   >;
+}
+
+/** An account's latest part in the scans that cover it now (the latest scan of each shard). */
+export interface AccountState {
+  accountId: string;
+  accountName: string | null;
+  status: ScanAccountStatus;
+  /** The failure's code, or why it was skipped. */
+  errorCode: string | null;
+  finishedAt: Date | null;
+  scanId: number;
 }

@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InventoryService } from '@app/findings';
+import { StoredInventoryService } from '@app/scans';
 import { AccountsFailedException } from '../old-keys/accounts-failed.exception';
-import { ApiOldKeysErrors, denied, throttled, timedOut } from '../old-keys/old-keys.controller';
+import { ApiOldKeysErrors, timedOut } from '../old-keys/old-keys.controller';
 import {
   ACCESS_KEYS_RESPONSE_EXAMPLE,
   AccessKeysQueryDto,
@@ -14,12 +14,12 @@ import {
 @ApiBearerAuth()
 @Controller({ path: 'iam/access-keys', version: '1' })
 export class AccessKeysController {
-  constructor(private readonly inventory: InventoryService) {}
+  constructor(private readonly inventory: StoredInventoryService) {}
 
   @Get()
   @ApiOperation({
     summary:
-      'Every access key of every configured account with last use, findings (old, unused, never_used, two_active) and exemption',
+      'Every access key of every configured account with last use, findings (old, unused, never_used, two_active) and exemption, from the latest stored inventory (no IAM call unless max_age_seconds asks for a scan)',
   })
   @ApiOkResponse({
     type: AccessKeysResponseDto,
@@ -34,13 +34,30 @@ export class AccessKeysController {
       message: FINDING_MESSAGE,
       fields: [{ field: 'finding', messages: [FINDING_MESSAGE] }],
     },
-    badGateway: denied('GetAccessKeyLastUsed'),
-    unavailable: { throttled: { summary: 'IAM throttled beyond retries', value: throttled('ListAccessKeys') } },
+    badGateway: {
+      statusCode: 502,
+      error: 'Bad Gateway',
+      code: 'ACCOUNTS_FAILED',
+      message: '1 of 3 accounts has no inventory: 222222222222 (ACCOUNT_ACCESS_DENIED)',
+    },
+    unavailable: {
+      notFresh: {
+        summary: 'No scan brought data as fresh as max_age_seconds asked within SCAN_WAIT_SECONDS',
+        value: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          code: 'INVENTORY_NOT_FRESH',
+          message: 'No inventory as fresh as asked within SCAN_WAIT_SECONDS (30 s); scan 42 is still running',
+          retry_after_seconds: 10,
+        },
+      },
+    },
     timeout: timedOut('GetCredentialReport'),
   })
   async list(@Query() query: AccessKeysQueryDto): Promise<AccessKeysResponseDto> {
-    const result = await this.inventory.inventory({
-      source: query.source ?? 'credential-report',
+    const result = await this.inventory.read({
+      source: query.source,
+      maxAgeSeconds: query.max_age_seconds,
       accountIds: query.account_id,
       findings: query.finding,
       status: query.status,

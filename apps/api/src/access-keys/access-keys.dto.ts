@@ -30,6 +30,8 @@ const ACCOUNT_ID_MESSAGE = 'each account_id must be a 12-digit AWS account id';
 export const FINDING_MESSAGE = `each finding must be one of ${FINDING_CODES.join(', ')}`;
 const OLDER_MESSAGE = `older_than_hours must be an integer from 1 to ${MAX_HOURS}`;
 const UNUSED_MESSAGE = `unused_days must be an integer from 1 to ${MAX_DAYS}`;
+const MAX_AGE_SECONDS = 31 * 86_400;
+const MAX_AGE_MESSAGE = `max_age_seconds must be an integer from 0 to ${MAX_AGE_SECONDS}`;
 const GRACE_MESSAGE = `never_used_grace_hours must be an integer from 0 to ${MAX_HOURS}`;
 
 export class AccessKeysQueryDto {
@@ -110,10 +112,23 @@ export class AccessKeysQueryDto {
   never_used_grace_hours?: number;
 
   @ApiPropertyOptional({
-    enum: SOURCES,
-    default: 'credential-report',
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_AGE_SECONDS,
     description:
-      'credential-report: last use from the report (no extra calls, up to 4 h stale); list-users: live, one GetAccessKeyLastUsed per key',
+      'Data read longer ago than this is not good enough: the request waits (SCAN_WAIT_SECONDS at most) for a scan, joined if one runs, else 503 INVENTORY_NOT_FRESH. 0 asks for a scan now. Default: the latest stored inventory, however old (see each account\u2019s data_read_at)',
+  })
+  @IsOptional()
+  @QueryInt()
+  @IsInt({ message: MAX_AGE_MESSAGE })
+  @Min(0, { message: MAX_AGE_MESSAGE })
+  @Max(MAX_AGE_SECONDS, { message: MAX_AGE_MESSAGE })
+  max_age_seconds?: number;
+
+  @ApiPropertyOptional({
+    enum: SOURCES,
+    description:
+      'The source of a scan this request starts (max_age_seconds): credential-report reads last use from the report (no extra calls, up to 4 h stale); list-users calls GetAccessKeyLastUsed per key. Default SCAN_SOURCE',
   })
   @IsOptional()
   @IsIn(SOURCES, { message: 'source must be credential-report or list-users' })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { AccountsErrorCode, AccountsException } from '@app/accounts';
 import { IamErrorCode, IamException } from '@app/iam';
+import { ScansErrorCode, ScansException } from '@app/scans';
 import type { Response } from 'express';
 import { type ErrorBodyDto, httpErrorCode, httpReason, RequestValidationException } from '@app/platform';
 import { AccountsFailedException } from '../old-keys/accounts-failed.exception';
@@ -63,6 +64,23 @@ export function mapAccountsException(e: AccountsException): Mapped {
 }
 
 const IAM_CODES = new Set<string>(Object.values(IamErrorCode));
+/** An account of the stored inventory without data as fresh as asked: not scanned yet, or its scans failed. */
+const STORED_INVENTORY_CODES = new Set<string>(['NOT_YET_SCANNED', 'INVENTORY_NOT_FRESH', 'INCOMPLETE', 'SUPERSEDED']);
+
+export function mapScansException(e: ScansException): Mapped {
+  const base = { code: e.code, message: e.message };
+  switch (e.code) {
+    case ScansErrorCode.ScanNotFound:
+      return { ...base, status: HttpStatus.NOT_FOUND };
+    case ScansErrorCode.InventoryNotFresh:
+    case ScansErrorCode.StoreUnavailable:
+      return { ...base, status: HttpStatus.SERVICE_UNAVAILABLE, retryAfter: e.details.retryAfterSeconds ?? 30 };
+    default: {
+      const _exhaustive: never = e.code;
+      return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: String(_exhaustive), message: 'Internal error' };
+    }
+  }
+}
 const ACCOUNTS_CODES = new Set<string>(Object.values(AccountsErrorCode));
 
 /** The status an account's failure would have as an error of its own (its outcome keeps only the code). */
@@ -73,6 +91,9 @@ export function mapAccountFailure(code: string, message: string, retryAfterSecon
   }
   if (ACCOUNTS_CODES.has(code)) {
     return mapAccountsException(new AccountsException(code as AccountsErrorCode, message, details));
+  }
+  if (STORED_INVENTORY_CODES.has(code)) {
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, code, message, retryAfter: retryAfterSeconds ?? 30 };
   }
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, code, message };
 }
@@ -174,6 +195,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
         ...(exception.code === IamErrorCode.AccountNotConfigured
           ? { fields: [{ field: 'account_id', messages: [m.message] }] }
           : {}),
+      };
+    }
+    if (exception instanceof ScansException) {
+      const m = mapScansException(exception);
+      this.logger.warn({ code: m.code, scanId: exception.details.scanId, status: m.status }, m.message);
+      return {
+        statusCode: m.status,
+        error: httpReason(m.status),
+        code: m.code,
+        message: m.message,
+        retry_after_seconds: m.retryAfter,
       };
     }
     if (exception instanceof AccountsException) {

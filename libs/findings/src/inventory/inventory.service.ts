@@ -9,7 +9,9 @@ import {
   OrganizationScanService,
   RequestSlots,
   type AccountAccessKey,
+  type AccountOutcome,
   type AccountRootKey,
+  type AccountScanPart,
   type Clock,
   type KeyLastUse,
 } from '@app/iam';
@@ -32,9 +34,19 @@ export const EXPIRING_SOON_DAYS = 14;
 
 const NO_LAST_USE: KeyLastUse = { lastUsedDate: null, lastUsedService: null, lastUsedRegion: null };
 
-type ScannedKey = KeyFacts & { accountName?: string; ageHours: number };
+/** A key as the policy judges it: read now from IAM, or from the store. */
+export type PolicyKey = KeyFacts & { accountName?: string; ageHours: number };
+export type PolicyRootKey = PolicyKey & { slot: 1 | 2 };
 
-function factsOf(key: AccountAccessKey): ScannedKey {
+/** One account's part judged under the configured thresholds, as a stored scan keeps it. */
+export interface JudgedPart {
+  keys: InventoryKey[];
+  rootKeys: InventoryRootKey[];
+  /** The tag exemption of each of the account's users with findings that has one, by user name. */
+  tagExemptions: Map<string, Exemption>;
+}
+
+function factsOf(key: AccountAccessKey): PolicyKey {
   return {
     accountId: key.accountId,
     ...(key.accountName !== undefined && { accountName: key.accountName }),
@@ -47,7 +59,7 @@ function factsOf(key: AccountAccessKey): ScannedKey {
   };
 }
 
-function rootFactsOf(key: AccountRootKey): ScannedKey & { slot: 1 | 2 } {
+function rootFactsOf(key: AccountRootKey): PolicyRootKey {
   return {
     accountId: key.accountId,
     ...(key.accountName !== undefined && { accountName: key.accountName }),
@@ -94,25 +106,96 @@ export class InventoryService {
     );
     const now = this.clock.now();
     const overrides = query.thresholds ?? {};
-    const thresholds = { ...this.findings.thresholds, ...definedOnly(overrides) };
     const judged = this.findings.evaluate(scan.keys.map(factsOf), now, overrides);
     const tagExemptions = await this.tagExemptions(
       judged.filter((j) => j.findings.length > 0).map((j) => j.key),
       now,
     );
+    const result = this.assemble(
+      judged,
+      scan.rootKeys.map(rootFactsOf),
+      (key) => tagExemptions.get(userOf(key)),
+      { source: scan.source, accounts: scan.accounts, complete: scan.complete, dataReadAt: scan.dataReadAt },
+      query,
+      now,
+    );
+    if (Object.keys(definedOnly(overrides)).length === 0) {
+      this.report(result.all, scan.accounts, now, tagExemptions.size, (query.accountIds ?? []).length === 0);
+    }
+    return result.answer;
+  }
+
+  /**
+   * One account's part of a scan judged under the configured thresholds, with the tag exemptions of its users
+   * that have findings (ListUserTags, as a live inventory reads them), for a scan that keeps its results.
+   */
+  async judgePart(part: AccountScanPart, now: Date): Promise<JudgedPart> {
+    const judged = this.findings.evaluate(part.keys.map(factsOf), now);
+    const tags = await this.tagExemptions(
+      judged.filter((j) => j.findings.length > 0).map((j) => j.key),
+      now,
+    );
+    const keys = judged.map(({ key, findings }) => {
+      const outcome = this.exemptions.resolve(key, findings, now, tags.get(userOf(key)));
+      return { ...key, findings, exemption: outcome.exemption, exempted: outcome.exempted };
+    });
+    const rootKeys = this.findings
+      .evaluate(part.rootKeys.map(rootFactsOf), now)
+      .map(({ key, findings }) => ({ ...key, findings }));
+    const byUser = new Map<string, Exemption>();
+    for (const key of keys) {
+      const tag = tags.get(userOf(key));
+      if (tag) {
+        byUser.set(key.userName, tag);
+      }
+    }
+    return { keys, rootKeys, tagExemptions: byUser };
+  }
+
+  /**
+   * Keys read from the store, judged now under the query's thresholds, without calling IAM: the exemptions file
+   * as it stands, and the tag exemptions the scan read (for the users that had findings under the configured
+   * thresholds; a request lowering them sees no tag exemption for the other users).
+   */
+  judgeStored(
+    input: {
+      keys: readonly PolicyKey[];
+      rootKeys: readonly PolicyRootKey[];
+      tagExemption: (key: KeyFacts) => Exemption | undefined;
+      accounts: AccountOutcome[];
+      complete: boolean;
+      source: InventoryResult['source'];
+      dataReadAt?: Date;
+    },
+    query: Omit<InventoryQuery, 'source' | 'accountIds'>,
+    now: Date,
+  ): InventoryResult {
+    const judged = this.findings.evaluate(input.keys, now, query.thresholds ?? {});
+    return this.assemble(judged, input.rootKeys, input.tagExemption, input, query, now).answer;
+  }
+
+  /** Findings gauges after a scan that kept every account's part (the stored inventory's own report). */
+  observeScan(keys: readonly InventoryKey[], accounts: AccountOutcome[], now: Date, tagExemptions: number): void {
+    this.report(keys, accounts, now, tagExemptions, true);
+  }
+
+  private assemble(
+    judged: ReadonlyArray<{ key: PolicyKey; findings: FindingCode[] }>,
+    roots: readonly PolicyRootKey[],
+    tagExemption: (key: KeyFacts) => Exemption | undefined,
+    scan: Pick<InventoryResult, 'source' | 'accounts' | 'complete' | 'dataReadAt'>,
+    query: Omit<InventoryQuery, 'source' | 'accountIds'>,
+    now: Date,
+  ): { answer: InventoryResult; all: InventoryKey[] } {
+    const overrides = query.thresholds ?? {};
+    const thresholds = { ...this.findings.thresholds, ...definedOnly(overrides) };
     const all: InventoryKey[] = judged.map(({ key, findings }) => {
-      const outcome = this.exemptions.resolve(key, findings, now, tagExemptions.get(userOf(key)));
+      const outcome = this.exemptions.resolve(key, findings, now, tagExemption(key));
       return { ...key, findings, exemption: outcome.exemption, exempted: outcome.exempted };
     });
     const rootKeys: InventoryRootKey[] = this.findings
-      .evaluate(scan.rootKeys.map(rootFactsOf), now, overrides)
+      .evaluate(roots, now, overrides)
       .map(({ key, findings }) => ({ ...key, findings }));
-
-    const whole = Object.keys(definedOnly(overrides)).length === 0;
-    if (whole) {
-      this.report(all, scan.accounts, now, tagExemptions.size, (query.accountIds ?? []).length === 0);
-    }
-
     const wanted = query.findings && query.findings.length > 0 ? new Set(query.findings) : undefined;
     const filtered = all.filter(
       (k) =>
@@ -121,14 +204,17 @@ export class InventoryService {
     );
     const keys = query.includeExempted ? filtered : filtered.filter((k) => !k.exempted);
     return {
-      source: scan.source,
-      keys,
-      rootKeys,
-      exemptedCount: filtered.length - keys.length,
-      accounts: scan.accounts,
-      complete: scan.complete,
-      ...(scan.dataReadAt && { dataReadAt: scan.dataReadAt }),
-      thresholds,
+      all,
+      answer: {
+        source: scan.source,
+        keys,
+        rootKeys,
+        exemptedCount: filtered.length - keys.length,
+        accounts: scan.accounts,
+        complete: scan.complete,
+        ...(scan.dataReadAt && { dataReadAt: scan.dataReadAt }),
+        thresholds,
+      },
     };
   }
 

@@ -19,3 +19,9 @@ CREATE TABLE tag_exemptions (
   scan_id     bigint REFERENCES scans (id) ON DELETE SET NULL,
   PRIMARY KEY (account_id, user_name)
 );
+
+-- An account the organization lists but that cannot be scanned (SUSPENDED...) is part of the scan as 'skipped',
+-- its reason in error_code, so the stored inventory names it as a live answer does.
+ALTER TABLE scan_accounts DROP CONSTRAINT scan_accounts_status_check;
+ALTER TABLE scan_accounts ADD CONSTRAINT scan_accounts_status_check
+  CHECK (status IN ('pending', 'complete', 'failed', 'skipped'));

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { StoreEngine, StoreTx } from '../engine/store-engine';
-import { accessKeyEvents, accessKeys, accounts, scanAccounts, tagExemptions } from '../schema';
+import { accessKeyEvents, accessKeys, accounts, scanAccounts, scans, tagExemptions } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
-import type { AccountInventory, AccountScanResult, KeyObservation, StoredKey } from '../store.types';
+import type { AccountInventory, AccountState, AccountScanResult, KeyObservation, StoredKey } from '../store.types';
 
 // Bind parameters per statement are capped at 65,535; 14 columns x 1,000 rows stays well below.
 const CHUNK = 1_000;
@@ -74,7 +74,8 @@ export class InventoryRepository {
           last_seen_scan_id = excluded.last_seen_scan_id, deleted_at = NULL, rotated_to = NULL`);
     }
     const seen = new Set(r.keys.map((k) => k.accessKeyId));
-    const gone = existing.filter((k) => !k.deletedAt && !seen.has(k.accessKeyId));
+    const unseen = new Set(r.unseenUsers ?? []);
+    const gone = existing.filter((k) => !k.deletedAt && !seen.has(k.accessKeyId) && !unseen.has(k.userName));
     const keysOfUser = groupByUser(r.keys);
     const marks = gone.map((key) => {
       event(key.accessKeyId, { kind: 'deleted', oldStatus: key.status, newStatus: null });
@@ -113,15 +114,17 @@ export class InventoryRepository {
             accountId: scanAccounts.accountId,
             scanId: scanAccounts.scanId,
             finishedAt: scanAccounts.finishedAt,
+            source: scans.source,
           })
           .from(scanAccounts)
+          .innerJoin(scans, eq(scans.id, scanAccounts.scanId))
           .where(
             and(
               eq(scanAccounts.status, 'complete'),
               accountIds ? inArray(scanAccounts.accountId, [...accountIds]) : undefined,
             ),
           )
-          .orderBy(asc(scanAccounts.accountId), desc(scanAccounts.finishedAt));
+          .orderBy(asc(scanAccounts.accountId), desc(scanAccounts.finishedAt), desc(scanAccounts.scanId));
         if (heads.length === 0) {
           return [];
         }
@@ -166,10 +169,61 @@ export class InventoryRepository {
           accountId: h.accountId,
           accountName: names.get(h.accountId) ?? null,
           scanId: h.scanId,
+          source: h.source,
           dataReadAt: h.finishedAt as Date,
           keys: byAccount.get(h.accountId) ?? [],
           tagExemptions: tags.get(h.accountId) ?? new Map<string, unknown>(),
         }));
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
+  }
+
+  /**
+   * The accounts the latest scan of each shard covered, each with its latest part in any scan: what the stored
+   * inventory answers about, and why an account without a complete part has none.
+   */
+  async accountStates(): Promise<AccountState[]> {
+    return this.engine.db.transaction(
+      async (tx) => {
+        const current = await tx
+          .selectDistinctOn([scans.shard], { id: scans.id })
+          .from(scans)
+          .orderBy(asc(scans.shard), desc(scans.startedAt), desc(scans.id));
+        if (current.length === 0) {
+          return [];
+        }
+        const covered = await tx
+          .selectDistinct({ accountId: scanAccounts.accountId })
+          .from(scanAccounts)
+          .where(
+            inArray(
+              scanAccounts.scanId,
+              current.map((c) => c.id),
+            ),
+          );
+        if (covered.length === 0) {
+          return [];
+        }
+        const rows = await tx
+          .selectDistinctOn([scanAccounts.accountId], {
+            accountId: scanAccounts.accountId,
+            accountName: accounts.name,
+            status: scanAccounts.status,
+            errorCode: scanAccounts.errorCode,
+            finishedAt: scanAccounts.finishedAt,
+            scanId: scanAccounts.scanId,
+          })
+          .from(scanAccounts)
+          .innerJoin(accounts, eq(accounts.accountId, scanAccounts.accountId))
+          .where(
+            inArray(
+              scanAccounts.accountId,
+              covered.map((c) => c.accountId),
+            ),
+          )
+          .orderBy(asc(scanAccounts.accountId), desc(scanAccounts.scanId));
+        return rows;
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },
     );

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import type { StoreEngine } from '../engine/store-engine';
 import { leases } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
@@ -30,6 +30,11 @@ export class LeaseRepository {
 
   async release(name: string, holder: string): Promise<void> {
     await this.engine.db.delete(leases).where(and(eq(leases.name, name), eq(leases.holder, holder)));
+  }
+
+  /** Forgets leases that expired. */
+  async sweep(now: Date): Promise<void> {
+    await this.engine.db.delete(leases).where(lte(leases.expiresAt, now));
   }
 
   async holder(name: string, now: Date): Promise<string | null> {

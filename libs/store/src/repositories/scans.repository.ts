@@ -44,7 +44,12 @@ export class ScansRepository {
     return this.engine.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(scans)
-        .values({ source: input.source, trigger: input.trigger, startedAt: input.startedAt, shard: input.shard ?? 'all' })
+        .values({
+          source: input.source,
+          trigger: input.trigger,
+          startedAt: input.startedAt,
+          shard: input.shard ?? 'all',
+        })
         .returning({ id: scans.id });
       for (const a of input.accounts) {
         await this.accounts.upsert(a.accountId, a.name, input.startedAt, tx);
@@ -130,6 +135,18 @@ export class ScansRepository {
     });
   }
 
+  /** An account listed but not scannable (its state, e.g. SUSPENDED, as the reason). */
+  async skipAccount(scanId: number, accountId: string, name: string | null | undefined, reason: string, at: Date) {
+    await this.engine.db.transaction(async (tx) => {
+      await this.accounts.upsert(accountId, name, at, tx);
+      const skipped = { status: 'skipped' as const, finishedAt: at, errorCode: reason };
+      await tx
+        .insert(scanAccounts)
+        .values({ scanId, accountId, startedAt: at, ...skipped })
+        .onConflictDoUpdate({ target: [scanAccounts.scanId, scanAccounts.accountId], set: skipped });
+    });
+  }
+
   /** Ends a scan: parts still pending failed as INCOMPLETE; complete, partial or failed by what its parts did. */
   async finish(scanId: number, at: Date): Promise<ScanStatus> {
     return this.engine.db.transaction(async (tx) => {
@@ -141,8 +158,9 @@ export class ScansRepository {
         .select({ status: scanAccounts.status })
         .from(scanAccounts)
         .where(eq(scanAccounts.scanId, scanId));
-      const complete = parts.filter((p) => p.status === 'complete').length;
-      const status: ScanStatus = complete === parts.length ? 'complete' : complete === 0 ? 'failed' : 'partial';
+      const scanned = parts.filter((p) => p.status !== 'skipped');
+      const complete = scanned.filter((p) => p.status === 'complete').length;
+      const status: ScanStatus = complete === scanned.length ? 'complete' : complete === 0 ? 'failed' : 'partial';
       const updated = await tx
         .update(scans)
         .set({ status, finishedAt: at })
@@ -178,7 +196,9 @@ export class ScansRepository {
   }
 
   /** When the latest scan of these triggers started, whatever became of it; null when none ever did. */
-  async lastStarted(triggers: readonly ScanTrigger[]): Promise<{ id: number; startedAt: Date; status: ScanStatus } | null> {
+  async lastStarted(
+    triggers: readonly ScanTrigger[],
+  ): Promise<{ id: number; startedAt: Date; status: ScanStatus } | null> {
     const [row] = await this.engine.db
       .select({ id: scans.id, startedAt: scans.startedAt, status: scans.status })
       .from(scans)
