@@ -1,4 +1,4 @@
-import { LadderRepository, NotificationsRepository, type StoreEngine } from '@app/store';
+import { LadderRepository, NotificationsRepository, RetentionRepository, type StoreEngine } from '@app/store';
 import { describeStore } from './support/store-fixture';
 
 const ACCOUNT = '111111111111';
@@ -184,5 +184,22 @@ describeStore('ladder repository', (fx) => {
     };
     await expect(notifications.record(row)).resolves.toBe(true);
     await expect(notifications.record(row)).resolves.toBe(false);
+  });
+
+  it("retention forgets ladders closed and digests sent before the cutoff, never an open ladder's stages", async () => {
+    const [open] = await sut.open([opening('AKIARETAINOPEN000001', '2026-01-10T00:00:00Z')]);
+    await stage(open.id, 'AKIARETAINOPEN000001', 'warning', '2026-01-10T00:00:00Z');
+
+    const purged = await new RetentionRepository(engine).purge(400, at('2028-01-01T00:00:00Z'));
+
+    expect(purged.ladders).toBeGreaterThanOrEqual(5);
+    expect(purged.digests).toBe(2);
+    await expect(sut.lastDigestAt()).resolves.toBeNull();
+    expect((await sut.stagesOf(ACCOUNT, 'AKIARETAINOPEN000001')).map((s) => s.stage)).toEqual(['warning']);
+    // The key's closed first ladder went with its stage; the open second one stays with its own.
+    expect((await sut.laddersOf(ACCOUNT, 'AKIALADDER0000000001')).map((l) => l.closedAt)).toEqual([null]);
+    expect((await sut.stagesOf(ACCOUNT, 'AKIALADDER0000000001')).map((s) => s.sentAt)).toEqual([
+      at('2026-01-20T00:00:00Z'),
+    ]);
   });
 });

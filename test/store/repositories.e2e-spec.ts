@@ -381,6 +381,8 @@ describeStore('store repositories', (fx) => {
       keyEvents: 0,
       resolvedFindings: 0,
       notifications: 0,
+      ladders: 0,
+      digests: 0,
     });
     // Nothing within the window goes: a day-10 deletion is kept at a cutoff of day 5.
     await expect(repo.retention.purge(400, at(405))).resolves.toEqual({
@@ -389,6 +391,8 @@ describeStore('store repositories', (fx) => {
       keyEvents: 0,
       resolvedFindings: 0,
       notifications: 0,
+      ladders: 0,
+      digests: 0,
     });
   });
 });
