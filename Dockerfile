@@ -42,10 +42,15 @@ WORKDIR /app
 # The app never installs anything at run time: drop the package managers (less to patch, less to abuse).
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
-# Files stay owned by root and read-only to the app user; the app writes nowhere but /tmp.
+# Files stay owned by root and read-only to the app user; the app writes nowhere but /tmp and DATA_DIR.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The embedded store (PGlite) when DATABASE_URL is unset: the one writable folder besides /tmp, owned by the app user
+# and a volume, so the root filesystem stays read-only and the data outlives the container. One process per folder.
+ENV DATA_DIR=/var/lib/iam-key-monitor
+RUN mkdir -p /var/lib/iam-key-monitor && chown 1000:1000 /var/lib/iam-key-monitor && chmod 0700 /var/lib/iam-key-monitor
+VOLUME ["/var/lib/iam-key-monitor"]
 # Numeric UID/GID (the image's `node` user) so Kubernetes can enforce runAsNonRoot.
 USER 1000:1000
 EXPOSE 3000

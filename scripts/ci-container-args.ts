@@ -2,7 +2,8 @@
  * What a Kubernetes workload in deploy/ gives its container, as `docker run` needs it, for scripts/container-test.sh.
  * One item a line:
  *   args <Deployment|CronJob>      docker run flags: user, read-only root, capabilities, privilege escalation,
- *                                  memory and CPU limits, exactly the writable mounts the pod spec declares, and
+ *                                  memory and CPU limits, exactly the writable mounts the pod spec declares (a
+ *                                  PersistentVolumeClaim as the named volume PVC_VOLUME_PREFIX + claim), and
  *                                  its read-only ConfigMap volumes (files written under the temp dir, bind-mounted)
  *   command <Deployment|CronJob>   the container's command, a word a line
  *   grace <Deployment|CronJob>     seconds between SIGTERM and SIGKILL once preStop hooks ran
@@ -81,11 +82,15 @@ function dockerArgs(spec: IPodSpec): string[] {
     if (volume?.emptyDir) {
       const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${dockerSize(volume.emptyDir.sizeLimit)}`;
       args.push(`--tmpfs=${mount.mountPath}:${mount.readOnly ? 'ro' : 'rw'},nosuid,nodev,mode=1777${size}`);
+    } else if (volume?.persistentVolumeClaim?.claimName) {
+      // A named Docker volume per claim (PVC_VOLUME_PREFIX + claim name), so a second container finds the data.
+      const name = `${process.env.PVC_VOLUME_PREFIX ?? ''}${volume.persistentVolumeClaim.claimName}`;
+      args.push(`--mount=type=volume,src=${name},dst=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`);
     } else if (volume?.configMap?.name && mount.readOnly) {
       const dir = configMapFiles(volume.configMap.name, volume.configMap.items);
       args.push(`--mount=type=bind,src=${dir},dst=${mount.mountPath},readonly`);
     } else {
-      throw new Error(`volume ${mount.name} is neither an emptyDir nor a read-only configMap: not mapped`);
+      throw new Error(`volume ${mount.name} is neither an emptyDir, a claim nor a read-only configMap: not mapped`);
     }
   }
   return args;

@@ -4,11 +4,15 @@
 #   - the image builds, holds no npm/npx, no dev dependency, no test or emulator code, no npm config or CA
 #     bundle from the build secrets (image filesystem and `docker history`), and runs the pinned Node;
 #   - the API runs as the Deployment runs it (UID/GID, read-only root, dropped capabilities, limits, exactly its
-#     writable mounts, its command and ConfigMap): /health/ready 200, both routes with exactly the expected keys;
+#     writable mounts, its command and ConfigMap): the embedded store on a Docker volume standing for the claim,
+#     migrated at boot, /health/ready 200, both routes with exactly the expected keys;
 #   - `docker stop` (SIGTERM) drains an in-flight request and exits 0 within the pod's grace period;
+#   - a new container on the same volume finds the store migrated (the data outlived the container), and a second
+#     one started beside it is refused, naming DATA_DIR (the embedded store is one process per folder);
 #   - the notifier runs in the same image as the CronJob runs it, in dry-run mode, exits 0 and writes its mail to
 #     a mounted folder (nothing reaches SES);
-#   - a bad setting stops either app with a non-zero exit, the variable named, and no stack trace.
+#   - a bad setting stops either app with a non-zero exit, the variable named, and no stack trace; so does an
+#     unreachable DATABASE_URL for the API, naming the server without the password.
 # Ends with PASS or FAIL; exit code 0 only on PASS.
 #
 #   DOCKER=/usr/bin/docker DOCKER_HOST=unix:///... bash scripts/container-test.sh
@@ -30,6 +34,8 @@ REPORT_DELAY_MS=3000
 work="$(mktemp -d "${TMPDIR:-/tmp}/iam-key-monitor-container.XXXXXX")"
 emulator_pid=''
 containers=()
+# The Deployment's PersistentVolumeClaims become named Docker volumes with this prefix (scripts/ci-container-args.ts).
+export PVC_VOLUME_PREFIX="iam-key-monitor-ct-$$-"
 
 log() { printf '[container %3ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
 fail() {
@@ -47,6 +53,7 @@ cleanup() {
   for c in "${containers[@]}"; do
     "$DOCKER" rm -f "$c" >/dev/null 2>&1 || true
   done
+  "$DOCKER" volume ls -q --filter "name=^${PVC_VOLUME_PREFIX}" 2>/dev/null | xargs -r "$DOCKER" volume rm -f >/dev/null 2>&1 || true
   if [[ -n "$emulator_pid" ]]; then
     kill -TERM "$emulator_pid" 2>/dev/null || true
     wait "$emulator_pid" 2>/dev/null || true
@@ -209,22 +216,32 @@ log "Deployment: ${api_args[*]} ${api_command[*]}"
 # ---- 4. the API, as the Deployment runs it ------------------------------------------------------------------------
 api_port="$(sed -n 's/^PORT=//p' "$work/api.env")"
 base="http://127.0.0.1:$api_port"
+# PORT -> 200 on /health/ready within 60 s, or fail; the container must keep running meanwhile.
+wait_ready() { # container what
+  local status=000
+  for _ in $(seq 600); do
+    [[ "$("$DOCKER" inspect -f '{{.State.Running}}' "$1")" == true ]] || {
+      "$DOCKER" logs "$1" >"$work/api.log" 2>&1
+      fail "$2 exited during startup"
+    }
+    status="$(http GET "$base/health/ready")"
+    [[ "$status" == 200 ]] && return 0
+    sleep 0.1
+  done
+  "$DOCKER" logs "$1" >"$work/api.log" 2>&1
+  fail "$2: GET /health/ready answered $status: $(head -c 300 "$work/body")"
+}
+data_dir="$(sed -n 's/^DATA_DIR=//p' "$work/api.env")"
+printf '%s\n' "${api_args[@]}" | grep -q "^--mount=type=volume,src=${PVC_VOLUME_PREFIX}[^,]*,dst=${data_dir}\$" ||
+  fail "DATA_DIR ($data_dir) is not on the Deployment's volume claim: ${api_args[*]}"
 api="$("$DOCKER" run -d --network host "${api_args[@]}" --env-file "$work/api.env" "$IMAGE" "${api_command[@]}")"
 containers+=("$api")
-status=000
-for _ in $(seq 300); do
-  [[ "$("$DOCKER" inspect -f '{{.State.Running}}' "$api")" == true ]] || {
-    "$DOCKER" logs "$api" >"$work/api.log" 2>&1
-    fail 'the API container exited during startup'
-  }
-  status="$(http GET "$base/health/live")"
-  [[ "$status" == 000 ]] || break
-  sleep 0.1
-done
-[[ "$status" == 200 ]] || fail "GET /health/live answered $status"
-status="$(http GET "$base/health/ready")"
-[[ "$status" == 200 ]] || fail "GET /health/ready answered $status: $(head -c 300 "$work/body")"
-log 'API up: /health/live 200, /health/ready 200'
+wait_ready "$api" 'the API container'
+"$DOCKER" logs "$api" >"$work/api.log" 2>&1
+grep -q "Store ready: embedded PostgreSQL in ${data_dir}; applied 001_" "$work/api.log" ||
+  fail "the API did not log migrating the embedded store in $data_dir"
+[[ "$(http GET "$base/health/live")" == 200 ]] || fail 'GET /health/live is not 200'
+log "API up: the embedded store in $data_dir (a volume) migrated at boot, then /health/ready 200"
 
 [[ "$("$DOCKER" exec "$api" id -u):$("$DOCKER" exec "$api" id -g)" == 1000:1000 ]] || fail 'the API does not run as 1000:1000'
 if "$DOCKER" exec "$api" sh -c ': >/app/probe' 2>/dev/null; then
@@ -233,7 +250,8 @@ fi
 "$DOCKER" exec "$api" sh -c ': >/tmp/probe' || fail '/tmp (the emptyDir) is not writable'
 # The writable places: exactly the manifest's mounts (the tmpfs ones), nothing else mounted read-write.
 writable="$("$DOCKER" exec "$api" sh -c "awk '\$4 ~ /^rw/ && \$2 !~ /^\\/(proc|sys|dev)(\\/|\$)/ {print \$2}' /proc/mounts | sort | tr '\\n' ' '")"
-expected_writable="$(printf '%s\n' "${api_args[@]}" | sed -n 's/^--tmpfs=\([^:]*\):rw.*/\1/p' | sort | tr '\n' ' ')"
+expected_writable="$(printf '%s\n' "${api_args[@]}" |
+  sed -n -e 's/^--tmpfs=\([^:]*\):rw.*/\1/p' -e '/,readonly/!s/^--mount=type=volume,.*,dst=\([^,]*\).*/\1/p' | sort | tr '\n' ' ')"
 [[ "$writable" == "$expected_writable" ]] || fail "writable mounts: '$writable', the manifest gives '$expected_writable'"
 log "runs as 1000:1000, read-only root, writable only: $writable"
 
@@ -294,6 +312,24 @@ compare credential-report "$work/report.json" || fail 'credential-report did not
 assert_no_stack "$work/api.log" 'the API'
 log "SIGTERM with a request in flight: drained, answered 200, exit 0 in ${stop_seconds} s (grace ${api_grace} s)"
 
+# ---- 4b. the store outlives the container; one process per DATA_DIR ------------------------------------------------
+api="$("$DOCKER" run -d --network host "${api_args[@]}" --env-file "$work/api.env" "$IMAGE" "${api_command[@]}")"
+containers+=("$api")
+wait_ready "$api" 'the API container started again'
+"$DOCKER" logs "$api" >"$work/api.log" 2>&1
+grep -q "Store ready: embedded PostgreSQL in ${data_dir}; schema up to date" "$work/api.log" ||
+  fail 'the API started again on the same volume did not find its store migrated'
+second_exit=0
+timeout 60 "$DOCKER" run --rm --network host "${api_args[@]}" --env-file "$work/api.env" -e PORT="$(free_port)" \
+  -e METRICS_PORT="$(free_port)" "$IMAGE" "${api_command[@]}" >"$work/second-api.log" 2>&1 || second_exit=$?
+[[ "$second_exit" != 0 && "$second_exit" != 124 ]] || fail "a second API on the same DATA_DIR exited $second_exit (expected refused)"
+grep -q "DATA_DIR ${data_dir} is in use by process 1 on host ${api:0:12}" "$work/second-api.log" ||
+  fail "the second API did not name DATA_DIR and its holder: $(head -c 400 "$work/second-api.log")"
+grep -q 'DATABASE_URL' "$work/second-api.log" || fail 'the second API did not point to DATABASE_URL'
+assert_no_stack "$work/second-api.log" 'the second API on one DATA_DIR'
+"$DOCKER" stop -t "$api_grace" "$api" >/dev/null
+log "a new container on the volume: store already migrated, ready; a second one beside it refused (exit $second_exit), DATA_DIR named"
+
 # ---- 5. the notifier, as the CronJob runs it, dry run into a mounted folder ---------------------------------------
 mkdir -m 0777 "$work/mail"
 notifier_exit=0
@@ -318,6 +354,17 @@ for app in api notifier; do
   assert_no_stack "$work/bad-$app.log" "$app with a bad setting"
   log "$app with IAM_CONCURRENCY=abc: exit $bad_exit, variable named, no stack trace"
 done
+# Nothing listens on port 1: the API stops at boot, naming the server but not the password.
+bad_exit=0
+timeout 60 "$DOCKER" run --rm --network host "${api_args[@]}" --env-file "$work/api.env" \
+  -e DATABASE_URL=postgres://monitor:never-printed@127.0.0.1:1/keys "$IMAGE" "${api_command[@]}" \
+  >"$work/bad-database.log" 2>&1 || bad_exit=$?
+[[ "$bad_exit" != 0 && "$bad_exit" != 124 ]] || fail "the API with an unreachable DATABASE_URL exited $bad_exit"
+grep -q 'Cannot connect to PostgreSQL at postgres://\[redacted\]@127.0.0.1:1/keys' "$work/bad-database.log" ||
+  fail "the API did not name the unreachable database: $(head -c 300 "$work/bad-database.log")"
+! grep -q never-printed "$work/bad-database.log" || fail 'the API printed the database password'
+assert_no_stack "$work/bad-database.log" 'the API with an unreachable DATABASE_URL'
+log "api with an unreachable DATABASE_URL: exit $bad_exit, server named without its password, no stack trace"
 
 log "image $IMAGE, $((size / 1000000)) MB"
 echo "container test: PASS in $((SECONDS - started)) s" >&2

@@ -2,7 +2,8 @@
 # Production smoke test: what the Dockerfile's runtime stage does, without Docker.
 # Copies the build output to a clean folder outside the repo, installs production dependencies only
 # (so a runtime dependency left in devDependencies fails here), starts the API from there against the local
-# IAM emulator with fake credentials and a clean environment, checks health and one real route, runs the
+# IAM emulator with fake credentials and a clean environment, with the embedded store in a temp DATA_DIR (migrated
+# at boot from the .sql files the build put beside the bundle), checks health and one real route, runs the
 # notifier once in dry-run mode, then stops everything. Exit code 0 only if every step passed.
 #
 #   bash scripts/smoke-prod.sh              # builds first (npm run build)
@@ -78,6 +79,11 @@ log "npm ci --omit=dev --ignore-scripts in $app"
 (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error) \
   >"$work/npm.log" 2>&1 || { cat "$work/npm.log" >&2; fail 'production install failed'; }
 [[ ! -d "$app/node_modules/typescript" ]] || fail 'a dev dependency (typescript) was installed in the production folder'
+for bundle in "$app"/dist/apps/*/; do
+  [[ -f "$bundle/migrations/001_initial.sql" ]] || fail "the build put no migrations beside ${bundle#"$app/"}main.js"
+done
+# The embedded store, outside the app folder (the image's is a volume); the API and then the notifier use it.
+data_dir="$work/data"
 
 # 2. The IAM (and SES) emulator, from the repo (it is a dev tool, not part of the image).
 log 'starting the IAM emulator'
@@ -102,8 +108,8 @@ base="http://127.0.0.1:$port"
 log "starting the API from $app on port $port"
 (
   cd "$app"
-  exec_clean PORT="$port" METRICS_PORT="$metrics_port" HOST=127.0.0.1 LOG_LEVEL=warn API_TOKENS="$token" \
-    SHUTDOWN_GRACE_MS=3000 node dist/apps/api/main.js
+  exec_clean PORT="$port" METRICS_PORT="$metrics_port" HOST=127.0.0.1 LOG_LEVEL=info API_TOKENS="$token" \
+    SHUTDOWN_GRACE_MS=3000 DATA_DIR="$data_dir" node dist/apps/api/main.js
 ) >"$work/api.log" 2>&1 &
 api_pid=$!
 
@@ -121,7 +127,11 @@ status="$(http_get "$base/health/ready")"
 if [[ "$status" == 404 ]]; then
   log 'GET /health/ready -> 404: the readiness route does not exist yet, skipped'
 elif [[ "$status" == 200 ]]; then
-  log 'GET /health/ready -> 200'
+  grep -q '"store":{"status":"up","engine":"pglite"}' "$work/body" || fail "readiness without the store: $(head -c 300 "$work/body")"
+  grep -q "Store ready: embedded PostgreSQL in $data_dir; applied 001_initial.sql" "$work/api.log" ||
+    fail "the API did not log migrating the embedded store in $data_dir"
+  [[ -f "$data_dir/PG_VERSION" && -f "$data_dir/iam-key-monitor.lock" ]] || fail "no embedded store (or no lock) in $data_dir"
+  log "GET /health/ready -> 200, the store migrated in $data_dir"
 else
   fail "GET /health/ready answered $status (expected 200): $(head -c 500 "$work/body")"
 fi
@@ -149,6 +159,7 @@ api_exit=0
 wait "$api_pid" || api_exit=$?
 api_pid=''
 [[ "$api_exit" == 0 ]] || fail "the API exited with $api_exit after SIGTERM (expected 0)"
+[[ ! -e "$data_dir/iam-key-monitor.lock" ]] || fail "the API left its DATA_DIR lock behind after a clean stop"
 log 'API stopped cleanly on SIGTERM'
 
 # 4. The notifier, once, in dry-run mode (writes the mails to a folder instead of calling SES).
@@ -159,7 +170,7 @@ if [[ -f "$app/dist/apps/notifier/main.js" ]]; then
   (
     cd "$app"
     exec_clean NOTIFIER_SENDER='IAM key monitor <iam-key-monitor@example.com>' NOTIFIER_FALLBACK_RECIPIENTS=security@example.com \
-      NOTIFIER_DRY_RUN_DIR="$work/mail" timeout 60 node dist/apps/notifier/main.js
+      NOTIFIER_DRY_RUN_DIR="$work/mail" DATA_DIR="$data_dir" timeout 60 node dist/apps/notifier/main.js
   ) >"$work/notifier.log" 2>&1 || notifier_exit=$?
   [[ "$notifier_exit" == 0 ]] || fail "the notifier exited with $notifier_exit (expected 0)"
   mails="$(find "$work/mail" -type f | wc -l)"

@@ -9,6 +9,8 @@ export const CONFIG_NAME = 'iam-key-monitor';
 /** One Secret per workload: only the API's holds API_TOKENS, and only the API requires its Secret. */
 export const API_SECRET_NAME = 'iam-key-monitor-api';
 export const NOTIFIER_SECRET_NAME = 'iam-key-monitor-notifier';
+/** Optional, shared: DATABASE_URL for the API and the jobs (and the POSTGRES_* keys deploy/postgres's server reads). */
+export const DATABASE_SECRET_NAME = 'iam-key-monitor-database';
 export const API_SERVICE_ACCOUNT = 'iam-key-monitor-api';
 export const NOTIFIER_SERVICE_ACCOUNT = 'iam-key-monitor-notifier';
 

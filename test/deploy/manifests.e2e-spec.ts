@@ -7,12 +7,14 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import {
   API_SECRET_NAME,
   API_SERVICE_ACCOUNT,
   CONFIG_NAME,
+  DATABASE_SECRET_NAME,
   DEPLOY_DIR,
   findObject,
   listFiles,
@@ -75,12 +77,13 @@ describe('deploy/kustomization.yaml', () => {
   it('names every manifest file in deploy/', () => {
     const manifestFiles = listFiles(DEPLOY_DIR).filter(
       // deploy/aws/ holds AWS files (the member role's CloudFormation template), not Kubernetes manifests;
-      // deploy/ingress/ is an overlay of its own (ingress.e2e-spec.ts).
+      // deploy/ingress/ and deploy/postgres/ are overlays of their own (ingress and postgres e2e specs).
       (file) =>
         /\.ya?ml$/.test(file) &&
         file !== 'deploy/kustomization.yaml' &&
         !file.startsWith('deploy/aws/') &&
-        !file.startsWith('deploy/ingress/'),
+        !file.startsWith('deploy/ingress/') &&
+        !file.startsWith('deploy/postgres/'),
     );
     const named = (kustomization.resources ?? []).map((resource) => `deploy/${resource}`);
     expect(manifestFiles.filter((file) => !named.includes(file))).toEqual([]);
@@ -107,6 +110,7 @@ describe('manifests against the Kubernetes OpenAPI schemas (kubernetes-models)',
         'CronJob/iam-key-monitor-remediator',
         'Deployment/iam-key-monitor-api',
         'Namespace/iam-key-monitor',
+        'PersistentVolumeClaim/iam-key-monitor-data',
         'Service/iam-key-monitor-api',
         'ServiceAccount/iam-key-monitor-api',
         'ServiceAccount/iam-key-monitor-notifier',
@@ -172,9 +176,40 @@ describe('workloads', () => {
   const dockerfile = readFileSync(repoPath('Dockerfile'), 'utf8');
   const imageUser = /^USER\s+(\d+)(?::(\d+))?\s*$/m.exec(dockerfile);
 
-  it('runs two API replicas and rolls without dropping capacity', () => {
-    expect(deployment.spec!.replicas).toBe(2);
-    expect(deployment.spec!.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+  it('runs one API replica, replaced (not rolled), as the embedded store is one process per DATA_DIR', () => {
+    expect(deployment.spec!.replicas).toBe(1);
+    expect(deployment.spec!.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  it('API: DATA_DIR is on its ReadWriteOnce PersistentVolumeClaim; DATABASE_URL from the optional database Secret', () => {
+    const dataDir = configMap.data!.DATA_DIR;
+    expect(dataDir).toBe('/var/lib/iam-key-monitor');
+    const mount = apiContainer.volumeMounts?.find((m) => m.mountPath === dataDir);
+    expect(mount?.readOnly).toBeFalsy();
+    const claimName = apiPod.volumes?.find((v) => v.name === mount!.name)?.persistentVolumeClaim?.claimName;
+    expect(claimName).toBe('iam-key-monitor-data');
+    expect(findObject<IPersistentVolumeClaim>(manifests, 'PersistentVolumeClaim', claimName).spec).toMatchObject({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: expect.any(String) as string } },
+    });
+    // The image's DATA_DIR is the same folder, declared a volume and owned by the app user.
+    expect(dockerfile).toContain(`ENV DATA_DIR=${dataDir}`);
+    expect(dockerfile).toContain(`VOLUME ["${dataDir}"]`);
+    expect(apiContainer.env).toEqual([
+      {
+        name: 'DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: DATABASE_SECRET_NAME, key: 'DATABASE_URL', optional: true } },
+      },
+    ]);
+  });
+
+  it('notifier: DATABASE_URL from the same optional Secret (it cannot share the embedded store)', () => {
+    expect(notifierContainer.env).toEqual([
+      {
+        name: 'DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: DATABASE_SECRET_NAME, key: 'DATABASE_URL', optional: true } },
+      },
+    ]);
   });
 
   it('selects its own pods (Deployment, Service, PodDisruptionBudget, NetworkPolicy)', () => {
@@ -208,14 +243,21 @@ describe('workloads', () => {
     expect(container.imagePullPolicy).toBe('IfNotPresent');
   });
 
-  it.each(workloads)('%s: has a writable emptyDir at /tmp and nothing else writable', (_, pod, container) => {
-    const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
-    expect(mount).toBeDefined();
-    expect(pod.volumes?.find((v) => v.name === mount!.name)?.emptyDir).toBeDefined();
-    const writable = (container.volumeMounts ?? []).filter((m) => m.readOnly !== true).map((m) => m.name);
-    expect(writable).toEqual([mount!.name]);
-    expect(pod.volumes?.every((v) => v.emptyDir !== undefined || v.configMap !== undefined)).toBe(true);
-  });
+  it.each(workloads)(
+    '%s: has a writable emptyDir at /tmp and nothing else writable but the API DATA_DIR',
+    (_, pod, container) => {
+      const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+      expect(mount).toBeDefined();
+      expect(pod.volumes?.find((v) => v.name === mount!.name)?.emptyDir).toBeDefined();
+      const writable = (container.volumeMounts ?? []).filter((m) => m.readOnly !== true).map((m) => m.mountPath);
+      expect(writable).toEqual(pod === apiPod ? ['/tmp', configMap.data!.DATA_DIR] : ['/tmp']);
+      const claims = pod.volumes?.filter((v) => v.persistentVolumeClaim !== undefined).map((v) => v.name);
+      expect(claims).toEqual(pod === apiPod ? ['data'] : []);
+      expect(
+        pod.volumes?.every((v) => v.emptyDir !== undefined || v.configMap !== undefined || claims?.includes(v.name)),
+      ).toBe(true);
+    },
+  );
 
   it.each(workloads)(
     '%s: mounts the exemptions ConfigMap read-only where EXEMPTIONS_FILE points, and the example file loads',
@@ -409,7 +451,7 @@ describe('network policies', () => {
     expect(peersOf(apiPort)).not.toContain(monitoringNamespace);
   });
 
-  it('let both apps out only to DNS and HTTPS', () => {
+  it('let both apps out only to DNS, HTTPS and PostgreSQL', () => {
     const egress = policies.filter((p) => p.spec!.egress);
     for (const labels of [
       deployment.spec!.template.metadata!.labels,
@@ -418,6 +460,11 @@ describe('network policies', () => {
       expect(egress.some((p) => matches(p.spec!.podSelector.matchLabels, labels))).toBe(true);
     }
     const ports = egress.flatMap((p) => p.spec!.egress!.flatMap((rule) => rule.ports ?? [{ port: 'ANY' }]));
-    expect(ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).sort()).toEqual(['443/TCP', '53/TCP', '53/UDP']);
+    expect(ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).sort()).toEqual([
+      '443/TCP',
+      '53/TCP',
+      '53/UDP',
+      '5432/TCP',
+    ]);
   });
 });
