@@ -213,6 +213,20 @@ describe('Remediation (e2e: IAM + SES emulator, embedded store, a clock the test
     });
   });
 
+  describe('one run at a time', () => {
+    it('a second run while one holds the lease does nothing; the next one after it acts on nothing twice', async () => {
+      await h.start({});
+      await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28 });
+
+      const [a, b] = await Promise.all([h.run(), h.run()]);
+      const after = await h.run();
+
+      expect([a.status, b.status].sort()).toEqual(['busy', 'complete']);
+      expect(after.status).toBe('complete');
+      expect(h.writes().UpdateAccessKey).toBe(1);
+    });
+  });
+
   describe('failures', () => {
     it('a read IAM refuses (the exemption tags) is recorded as failed per key, and nothing is done to it', async () => {
       await h.start({});

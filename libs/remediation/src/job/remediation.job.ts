@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ExemptionsService } from '@app/findings';
 import { notifierConfig, type EmailDriver, type OutgoingEmail } from '@app/notifier';
 import {
   LadderRepository,
+  LeaseRepository,
   RemediationRepository,
   type ExpiredKeyCandidate,
   type RemediatedKeyHistory,
@@ -32,6 +35,9 @@ import type {
 import { summarize } from './run-summary';
 
 const DAY_MS = 86_400_000;
+/** One run at a time across processes (a manual job beside the CronJob's); as long as the job may run. */
+export const REMEDIATION_LEASE = 'remediation';
+const LEASE_MS = 30 * 60_000;
 const HOUR_MS = 3_600_000;
 
 const keyOf = (k: { accountId: string; accessKeyId: string }) => `${k.accountId}/${k.accessKeyId}`;
@@ -59,6 +65,7 @@ export class RemediationJob {
     @Inject(notifierConfig.KEY) private readonly notifier: ConfigType<typeof notifierConfig>,
     private readonly store: RemediationRepository,
     private readonly ladders: LadderRepository,
+    private readonly leases: LeaseRepository,
     private readonly exemptions: ExemptionsService,
     @Inject(REMEDIATION_IAM_CLIENTS) private readonly iam: RemediationIamClients,
     @Inject(REMEDIATION_KILL_SWITCH) private readonly killSwitch: KillSwitch,
@@ -67,13 +74,24 @@ export class RemediationJob {
   ) {}
 
   async run(): Promise<RemediationRunSummary> {
-    const plan = await this.plan();
-    if (!plan) {
+    const { mode } = this.config;
+    if (mode === 'off') {
       const summary = summarize(null, 'off', 'off', [], 0, 0);
       this.logger.log({ msg: 'Remediation is off (REMEDIATION_MODE=off): nothing read, nothing done', ...summary });
       return summary;
     }
-    return this.execute(plan);
+    const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
+    if (!(await this.leases.acquire(REMEDIATION_LEASE, holder, LEASE_MS, this.clock()))) {
+      const summary = summarize(null, mode, 'busy', [], 0, 0);
+      this.logger.warn({ msg: 'Another remediation run holds the lease: this one does nothing', ...summary });
+      return summary;
+    }
+    try {
+      const plan = await this.plan();
+      return plan ? await this.execute(plan) : summarize(null, mode, 'off', [], 0, 0);
+    } finally {
+      await this.leases.release(REMEDIATION_LEASE, holder);
+    }
   }
 
   /** Decides what to do; records every decision that needs no action. null when REMEDIATION_MODE=off. */

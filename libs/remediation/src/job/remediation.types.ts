@@ -48,7 +48,8 @@ export interface RemediationRunSummary {
   event: 'remediation.summary';
   runId: number | null;
   mode: RemediationMode;
-  status: RunStatus | 'off';
+  /** `busy`: another run held the lease, this one did nothing. */
+  status: RunStatus | 'off' | 'busy';
   /** Decisions by outcome. */
   outcomes: Partial<Record<RemediationOutcome, number>>;
   /** Spared decisions by reason. */

@@ -6,7 +6,7 @@ import type { Decision, RemediationRunSummary, RunStatus } from './remediation.t
 export function summarize(
   runId: number | null,
   mode: RemediationMode,
-  status: RunStatus | 'off',
+  status: RunStatus | 'off' | 'busy',
   decisions: readonly Pick<Decision, 'outcome' | 'reason'>[],
   emailsSent: number,
   emailsFailed: number,
