@@ -259,6 +259,9 @@ export async function startApiProcess(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
+  // The embedded store in a folder of its own (removed when the process exits), so a running dev server's ./data
+  // lock never stops the bench, and no run sees another's inventory.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-api-data-'));
   const child = track(
     spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
       cwd: ROOT,
@@ -275,11 +278,13 @@ export async function startApiProcess(
         LOG_LEVEL: 'warn',
         RATE_LIMIT_PER_MINUTE: '0',
         SHUTDOWN_GRACE_MS: '1000',
+        DATA_DIR: dataDir,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
+  child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
