@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { NotifierExitCode, RotationNotifierJob } from '@app/notifier';
+import { StoreFixture } from '../../../test/store/support/store-fixture';
 import { runNotifier } from './run-notifier';
 
 describe(runNotifier.name, () => {
@@ -103,22 +104,24 @@ describe(runNotifier.name, () => {
   });
 
   it('logs an unexpected failure of the job by its message alone, with the job-failed exit code', async () => {
+    const store = new StoreFixture('pglite');
+    await store.setup();
     process.env = {
       ...saved,
       AWS_REGION: 'us-east-1',
       NOTIFIER_SENDER: 'keys@example.com',
       NOTIFIER_FALLBACK_RECIPIENTS: 'sec@example.com',
       // The embedded store of its own: never the working folder's ./data, which a running API may hold.
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'notifier-store-')),
+      DATA_DIR: store.dir,
     };
     jest.spyOn(RotationNotifierJob.prototype, 'run').mockRejectedValue(new TypeError('boom'));
 
     try {
       await expect(sut(logger)).resolves.toBe(NotifierExitCode.JobFailed);
     } finally {
-      rmSync(process.env.DATA_DIR!, { recursive: true, force: true });
+      await store.teardown();
     }
 
     expect(logger.error.mock.calls).toEqual([['The job failed unexpectedly: boom', 'NotifierJob']]);
-  });
+  }, 60_000);
 });
