@@ -127,7 +127,7 @@ status="$(http_get "$base/health/ready")"
 if [[ "$status" == 404 ]]; then
   log 'GET /health/ready -> 404: the readiness route does not exist yet, skipped'
 elif [[ "$status" == 200 ]]; then
-  grep -q '"store":{"status":"up","engine":"pglite"}' "$work/body" || fail "readiness without the store: $(head -c 300 "$work/body")"
+  grep -Eq '"store":{("engine":"pglite","status":"up"|"status":"up","engine":"pglite")}' "$work/body" || fail "readiness without the store: $(head -c 300 "$work/body")"
   grep -q "Store ready: embedded PostgreSQL in $data_dir; applied 001_initial.sql" "$work/api.log" ||
     fail "the API did not log migrating the embedded store in $data_dir"
   [[ -f "$data_dir/PG_VERSION" && -f "$data_dir/iam-key-monitor.lock" ]] || fail "no embedded store (or no lock) in $data_dir"

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { DEFAULT_ACCOUNT_ID, IamEmulator, seedAccount } from '@app/iam-emulator';
 import { askOldKeys, keyRows, LIST_USERS_PATH, type KeyQuery } from './support/api-client';
 import { killSpawned, spawnApi, type SpawnedApi } from './support/api-harness';
+import { freshDataDir } from './support/embedded-store';
 import { expectedRows, usersOlderThan, wholeSecondNow } from './support/expected-keys';
 import { LOG_LEVELS, parseLogLines, type LogLine } from './support/log-lines';
 
@@ -319,5 +320,42 @@ describe('configuration errors stop the API process', () => {
   it('does not echo the value of a secret variable', () => {
     expect(runs.get('API_TOKENS')?.output).toContain('API_TOKENS (value hidden)');
     expect(runs.get('API_TOKENS')?.output).not.toContain('e2e-too-short');
+  });
+});
+
+describe('the store stops the API at boot with one plain line', () => {
+  const spawned: SpawnedApi[] = [];
+  afterAll(() => Promise.all(spawned.map(killSpawned)));
+
+  it('an unreachable DATABASE_URL: the server named without its password, no stack', async () => {
+    const api = await spawnApi({
+      DATABASE_URL: 'postgres://monitor:never-printed@127.0.0.1:9/keys',
+      AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9',
+    });
+    spawned.push(api);
+    expect(await api.exited).toBe(1);
+    expect(api.output().trim()).toBe(
+      'Cannot connect to PostgreSQL at postgres://[redacted]@127.0.0.1:9/keys: connect ECONNREFUSED 127.0.0.1:9',
+    );
+  });
+
+  it('DATA_DIR held by another API process: refused, naming DATA_DIR, the holder and DATABASE_URL', async () => {
+    const { dir, remove } = await freshDataDir();
+    try {
+      const first = await spawnApi({ DATA_DIR: dir, AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9' });
+      spawned.push(first);
+      expect(first.child.exitCode).toBeNull();
+      const second = await spawnApi({ DATA_DIR: dir, AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:9' });
+      spawned.push(second);
+      expect(await second.exited).toBe(1);
+      expect(second.output().trim()).toBe(
+        `DATA_DIR ${dir} is in use by process ${first.child.pid} (lock file ${dir}/iam-key-monitor.lock): the embedded ` +
+          'store is single-process; stop that process, or set DATABASE_URL (PostgreSQL) to run several processes',
+      );
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    } finally {
+      remove();
+    }
   });
 });

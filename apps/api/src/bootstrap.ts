@@ -16,9 +16,17 @@ import { API_APP_OPTIONS, configureApp } from './configure-app';
 export async function startApi(): Promise<{ app: INestApplication; url: string }> {
   // Validate every namespace before Nest starts, so a bad variable stops the process with one plain message.
   validateAll([apiConfig, iamConfig, accountsConfig, findingsConfig, storeConfig, checkExemptionsFile]);
+  // A provider that fails (the store: DATABASE_URL unreachable, DATA_DIR held by another process) would have Nest log
+  // it with its injector stack; the buffered logs are dropped instead, and main.ts prints the one message.
   const app = configureApp(
-    await NestFactory.create(AppModule, { ...API_APP_OPTIONS, bufferLogs: true, abortOnError: false }),
+    await NestFactory.create(AppModule, {
+      ...API_APP_OPTIONS,
+      bufferLogs: true,
+      autoFlushLogs: false,
+      abortOnError: false,
+    }),
   );
+  app.flushLogs();
   const config = app.get<ConfigType<typeof apiConfig>>(apiConfig.KEY);
   const logger = app.get(Logger);
   installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, logger });
