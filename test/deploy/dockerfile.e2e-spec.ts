@@ -153,6 +153,7 @@ describe('.dockerignore', () => {
     'apps/api/src/main.ts',
     'apps/notifier/src/main.ts',
     'apps/remediator/src/main.ts',
+    'apps/scanner/src/main.ts',
     'libs/iam/src/index.ts',
   ])('lets %s in', (path) => {
     expect(dockerIgnored(ignorePatterns, path)).toBe(false);
@@ -195,9 +196,14 @@ describe('what the build compiles (tsconfig.build.json)', () => {
     }),
   );
 
-  it('is the three apps and their libraries, with no spec, test helper or emulator', () => {
+  it('is the four apps and their libraries, with no spec, test helper or emulator', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['apps/api/src/main.ts', 'apps/notifier/src/main.ts', 'apps/remediator/src/main.ts']),
+      expect.arrayContaining([
+        'apps/api/src/main.ts',
+        'apps/notifier/src/main.ts',
+        'apps/remediator/src/main.ts',
+        'apps/scanner/src/main.ts',
+      ]),
     );
     expect(
       files.filter((f) =>
