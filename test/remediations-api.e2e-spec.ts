@@ -1,3 +1,4 @@
+import { startApiOnEmulator } from './support/api-harness';
 import { DAY_MS, RemediationHarness } from './support/remediation-harness';
 
 const NOW = new Date('2026-11-24T10:00:00.000Z');
@@ -65,5 +66,26 @@ describe('GET /v1/remediations (e2e: a run on the emulator, then the route over 
 
     expect(status).toBe(400);
     expect(body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('GET /v1/remediations on the real API (AppModule, bearer token, its own fresh store)', () => {
+  const TOKEN = 'remediations-route-token-0123456789';
+
+  it('is served behind the token, from the store, and the API sends IAM no write', async () => {
+    const api = await startApiOnEmulator({ env: { API_TOKENS: TOKEN } });
+    try {
+      const anonymous = await fetch(`${api.url}/v1/remediations`);
+      const res = await fetch(`${api.url}/v1/remediations?outcome=deactivated`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+
+      expect(anonymous.status).toBe(401);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ remediations: [], next_cursor: null });
+      expect(api.emulator.counters.requests.UpdateAccessKey).toBeUndefined();
+    } finally {
+      await api.close();
+    }
   });
 });
