@@ -27,8 +27,12 @@ function podSpec(kind: Workload): IPodSpec {
   if (kind === 'Deployment') {
     return findObject<{ spec: { template: { spec: IPodSpec } } }>(manifests, kind).spec.template.spec;
   }
-  return findObject<{ spec: { jobTemplate: { spec: { template: { spec: IPodSpec } } } } }>(manifests, kind).spec
-    .jobTemplate.spec.template.spec;
+  // The notifier's: the remediator has a CronJob of its own now.
+  return findObject<{ spec: { jobTemplate: { spec: { template: { spec: IPodSpec } } } } }>(
+    manifests,
+    kind,
+    'iam-key-monitor-notifier',
+  ).spec.jobTemplate.spec.template.spec;
 }
 
 function container(spec: IPodSpec): IContainer {
