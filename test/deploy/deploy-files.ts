@@ -12,6 +12,8 @@ export const NOTIFIER_SECRET_NAME = 'iam-key-monitor-notifier';
 /** Optional, shared: DATABASE_URL for the API and the jobs (and the POSTGRES_* keys deploy/postgres's server reads). */
 export const DATABASE_SECRET_NAME = 'iam-key-monitor-database';
 export const API_SERVICE_ACCOUNT = 'iam-key-monitor-api';
+/** Applied on their own (`kubectl apply -f`), not by the kustomization: both need PostgreSQL. */
+export const SCAN_MANIFESTS = ['deploy/scan-job.yaml', 'deploy/scan-cronjob.yaml'];
 export const NOTIFIER_SERVICE_ACCOUNT = 'iam-key-monitor-notifier';
 
 export interface K8sObject {
