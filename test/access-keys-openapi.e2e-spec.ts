@@ -39,6 +39,7 @@ describe('the inventory route in the OpenAPI document', () => {
         ['allow_partial', false],
         ['finding', false],
         ['include_exempted', false],
+        ['max_age_seconds', false],
         ['never_used_grace_hours', false],
         ['older_than_hours', false],
         ['source', false],

@@ -29,7 +29,7 @@ export function configureApp(app: INestApplication): INestApplication {
     onAnswered: (status) => metrics?.observeHttp('unparsed', 'UNKNOWN', status, 0),
   });
   app.use(securityHeaders());
-  app.use(jsonBody());
+  app.use(jsonBody({ optionalOn: ['/v1/scans'] }));
   if (config) {
     installWarmFastPath(app, config, (token) => providerIfPresent(app, token));
   }

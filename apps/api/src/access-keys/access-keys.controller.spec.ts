@@ -3,7 +3,8 @@ import { INestApplication } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { InventoryService, type InventoryResult } from '@app/findings';
+import type { InventoryResult } from '@app/findings';
+import { StoredInventoryService } from '@app/scans';
 import type { AccountOutcome } from '@app/iam';
 import { createValidationPipe, RequestBodyGuard } from '@app/platform';
 import { API_APP_OPTIONS, configureApp } from '../configure-app';
@@ -92,7 +93,7 @@ function result(overrides: Partial<InventoryResult> = {}): InventoryResult {
 describe(AccessKeysController.name, () => {
   let app: INestApplication;
   let http: Server;
-  let inventory: jest.Mocked<Pick<InventoryService, 'inventory'>>;
+  let inventory: { inventory: jest.Mock<Promise<InventoryResult>, [unknown]> };
 
   beforeEach(async () => {
     inventory = { inventory: jest.fn() };
@@ -100,7 +101,7 @@ describe(AccessKeysController.name, () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [AccessKeysController],
       providers: [
-        { provide: InventoryService, useValue: inventory },
+        { provide: StoredInventoryService, useValue: { read: (q: unknown) => inventory.inventory(q) } },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_GUARD, useClass: RequestBodyGuard },
@@ -117,7 +118,8 @@ describe(AccessKeysController.name, () => {
     const res = await request(http).get(ROUTE).expect(200);
 
     expect(inventory.inventory).toHaveBeenCalledWith({
-      source: 'credential-report',
+      source: undefined,
+      maxAgeSeconds: undefined,
       accountIds: undefined,
       findings: undefined,
       status: undefined,
@@ -184,11 +186,13 @@ describe(AccessKeysController.name, () => {
       'unused_days=30',
       'never_used_grace_hours=0',
       'source=list-users',
+      'max_age_seconds=300',
     ].join('&');
     await request(http).get(`${ROUTE}?${qs}`).expect(200);
 
     expect(inventory.inventory).toHaveBeenCalledWith({
       source: 'list-users',
+      maxAgeSeconds: 300,
       accountIds: [OWN, MEMBER],
       findings: ['old', 'two_active'],
       status: 'Inactive',
@@ -220,6 +224,8 @@ describe(AccessKeysController.name, () => {
       'never_used_grace_hours must be an integer from 0 to 876000',
     ],
     ['source', 'source=report', 'source must be credential-report or list-users'],
+    ['max_age_seconds', 'max_age_seconds=-1', 'max_age_seconds must be an integer from 0 to 2678400'],
+    ['max_age_seconds', 'max_age_seconds=2678401', 'max_age_seconds must be an integer from 0 to 2678400'],
     ['allow_partial', 'allow_partial=yes', 'allow_partial must be true or false'],
   ])('refuses a bad %s (%s) with a 400 naming it', async (field, qs, message) => {
     const res = await request(http).get(`${ROUTE}?${qs}`).expect(400);

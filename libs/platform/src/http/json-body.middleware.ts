@@ -157,7 +157,9 @@ function parseBody(text: string): { body?: object; error?: Error } {
  * line and its metrics, and the bearer token has been checked first. Whatever of a refused body is left
  * unread is discarded by Node after the answer, within the server's request timeout.
  */
-export function jsonBody(): RequestHandler {
+export function jsonBody(options: { optionalOn?: readonly string[] } = {}): RequestHandler {
+  // Routes where a POST without a body means "all defaults" (e.g. starting a scan).
+  const optional = new Set(options.optionalOn ?? []);
   return (req: BodyRequest, _res: Response, next: NextFunction) => {
     const refuse = (err: Error) => {
       req[BODY_ERROR] = err;
@@ -177,6 +179,11 @@ export function jsonBody(): RequestHandler {
       return;
     }
     if (!hasBody) {
+      if (optional.has(req.path)) {
+        req.body = {};
+        next();
+        return;
+      }
       refuse(invalid('body', `body is required: a JSON object such as ${BODY_EXAMPLE}`));
       return;
     }

@@ -60,7 +60,7 @@ function isFresh(inventory: AccountInventory | undefined, fresh: Freshness): boo
   );
 }
 
-const ok = () => true;
+const ended = () => 'ended';
 
 interface Snapshot {
   states: AccountState[];
@@ -110,8 +110,18 @@ export class StoredInventoryService {
         accountIds: query.accountIds,
       });
       const left = deadline - Date.now();
-      const ended = left > 0 && (await Promise.race([scan.done.then(ok, ok), sleep(left).then(() => false)]));
-      if (!ended) {
+      const outcome =
+        left > 0
+          ? await Promise.race([
+              scan.done.then((o) => (o === null ? 'runner died' : 'ended'), ended),
+              sleep(left).then(() => 'running'),
+            ])
+          : 'running';
+      if (outcome === 'runner died') {
+        // The next start takes the lapsed lease, ends the dead scan and scans.
+        continue;
+      }
+      if (outcome === 'running') {
         throw new ScansException(
           ScansErrorCode.InventoryNotFresh,
           `No inventory as fresh as asked within SCAN_WAIT_SECONDS (${this.config.waitMs / 1000} s); scan ${scan.scanId} is still running`,

@@ -54,10 +54,13 @@ interface Running {
 }
 
 const FOLLOW_POLL_MS = 500;
+const SHUTDOWN_WAIT_MS = 5_000;
 
 export const scanLeaseName = (shard: string) => `scan:${shard}`;
 
 /**
+ * Leases run on the wall clock, whatever clock the scan reads: they say whether a process is alive.
+ *
  * Scans every account (of this process's shard) and keeps each account's part in the store as soon as it is
  * complete: keys, findings and tag exemptions in one transaction per account, so readers see whole accounts.
  * One scan per shard at a time across every process: the runner holds the shard's lease while it scans,
@@ -104,15 +107,22 @@ export class InventoryScanRunner implements OnApplicationShutdown {
     return started;
   }
 
+  /**
+   * A scan still running at shutdown gets a moment to record the part in hand; then it is left: its lease
+   * lapses and the next runner ends it, keeping every account it recorded.
+   */
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    await this.running?.done.catch(() => undefined);
+    const running = this.running?.done.catch(() => undefined);
+    if (running) {
+      await Promise.race([running, sleep(SHUTDOWN_WAIT_MS)]);
+    }
   }
 
   private async begin(request: ScanRequest): Promise<StartedScan> {
     const shard = shardLabel(this.config.shard);
     const lease = scanLeaseName(shard);
-    if (!(await this.leases.acquire(lease, this.holder, this.config.leaseMs, this.clock.now()))) {
+    if (!(await this.leases.acquire(lease, this.holder, this.config.leaseMs, new Date()))) {
       return this.joinOther(shard);
     }
     let scanId: number;
@@ -147,7 +157,7 @@ export class InventoryScanRunner implements OnApplicationShutdown {
     for (;;) {
       const [scanId] = (await this.scans.running(shard)).slice(-1);
       if (scanId !== undefined) {
-        return { scanId, joined: true, done: this.follow(scanId) };
+        return { scanId, joined: true, done: this.follow(scanId, scanLeaseName(shard)) };
       }
       if (Date.now() > deadline) {
         throw new Error(`Another process holds ${scanLeaseName(shard)} but runs no scan`);
@@ -156,7 +166,8 @@ export class InventoryScanRunner implements OnApplicationShutdown {
     }
   }
 
-  private async follow(scanId: number): Promise<ScanOutcome | null> {
+  /** Polls a scan another process runs; null when it ends unfinished (its runner died: the lease lapsed). */
+  private async follow(scanId: number, lease: string): Promise<ScanOutcome | null> {
     while (!this.closed) {
       const view = await this.scans.get(scanId);
       if (!view) {
@@ -173,6 +184,9 @@ export class InventoryScanRunner implements OnApplicationShutdown {
           keys: view.accounts.reduce((n, a) => n + a.keysSeen, 0),
         };
       }
+      if ((await this.leases.holder(lease, new Date())) === null) {
+        return null;
+      }
       await sleep(FOLLOW_POLL_MS);
     }
     return null;
@@ -181,7 +195,7 @@ export class InventoryScanRunner implements OnApplicationShutdown {
   private async run(scanId: number, source: ScanSource, plan: AccountPlan, lease: string): Promise<ScanOutcome> {
     const started = performance.now();
     const renew = setInterval(() => {
-      this.leases.acquire(lease, this.holder, this.config.leaseMs, this.clock.now()).then(
+      this.leases.acquire(lease, this.holder, this.config.leaseMs, new Date()).then(
         (held) => {
           if (!held) {
             this.logger.error({ scanId, lease }, 'lost the scan lease to another process: another scan may run too');

@@ -100,12 +100,12 @@ export class ScanSchedulerService implements OnApplicationBootstrap, OnApplicati
         return;
       }
       // One lease per UTC day, outliving it: the replica that takes it purges, the others skip that day.
-      if (!(await this.leases.acquire(`${RETENTION_LEASE}:${day}`, this.holder, 2 * DAY_MS, now))) {
+      if (!(await this.leases.acquire(`${RETENTION_LEASE}:${day}`, this.holder, 2 * DAY_MS, new Date()))) {
         this.purgedDay = day;
         return;
       }
       const counts = await this.retention.purge(this.store.historyRetentionDays, now);
-      await this.leases.sweep(now);
+      await this.leases.sweep(new Date());
       this.purgedDay = day;
       this.logger.log({ retention: { days: this.store.historyRetentionDays, ...counts } }, 'history purged');
     } catch (err) {
