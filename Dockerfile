@@ -1,5 +1,6 @@
-# One image, three entry points: the API (default CMD), the daily notifier (`node dist/apps/notifier/main.js`)
-# and the remediator (`node dist/apps/remediator/main.js`), each set as its CronJob's command.
+# One image, four entry points: the API (default CMD), the daily notifier (`node dist/apps/notifier/main.js`),
+# the remediator (`node dist/apps/remediator/main.js`) and the scanner (`node dist/apps/scanner/main.js`, the scan
+# Job and CronJob), each set as its job's command.
 #
 # Node 22 LTS: the AWS SDK for JavaScript v3 drops Node 20 in 2027. The version is stated in .node-version; a test
 # fails unless this line, .ci/run, package.json `engines` and the README agree with it. In a registry pipeline pin

@@ -4,7 +4,8 @@
 # (so a runtime dependency left in devDependencies fails here), starts the API from there against the local
 # IAM emulator with fake credentials and a clean environment, with the embedded store in a temp DATA_DIR (migrated
 # at boot from the .sql files the build put beside the bundle), checks health and one real route, runs the
-# notifier once in dry-run mode, then stops everything. Exit code 0 only if every step passed.
+# notifier once in dry-run mode and the scanner once into the same store, then stops everything. Exit code 0 only if
+# every step passed.
 #
 #   bash scripts/smoke-prod.sh              # builds first (npm run build)
 #   SMOKE_SKIP_BUILD=1 bash scripts/smoke-prod.sh   # reuse dist/ from an earlier build
@@ -21,7 +22,7 @@ emulator_pid=''
 log() { printf '[smoke %3ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
 fail() {
   log "FAIL: $*"
-  for f in api.log emulator.log notifier.log; do
+  for f in api.log emulator.log notifier.log scanner.log; do
     if [[ -s "$work/$f" ]]; then
       printf -- '--- last lines of %s ---\n' "$f" >&2
       tail -n 30 "$work/$f" >&2
@@ -178,6 +179,22 @@ if [[ -f "$app/dist/apps/notifier/main.js" ]]; then
   log "notifier dry run OK: $mails file(s) written"
 else
   log 'dist/apps/notifier/main.js does not exist: notifier skipped'
+fi
+
+# 5. The scanner (the scan CronJob's command), once, unsharded, into the same embedded store: every account's part.
+if [[ -f "$app/dist/apps/scanner/main.js" ]]; then
+  log 'running the scanner'
+  scanner_exit=0
+  (
+    cd "$app"
+    exec_clean DATA_DIR="$data_dir" timeout 120 node dist/apps/scanner/main.js
+  ) >"$work/scanner.log" 2>&1 || scanner_exit=$?
+  [[ "$scanner_exit" == 0 ]] || fail "the scanner exited with $scanner_exit (expected 0)"
+  grep -q '"msg":"The scan job finished"' "$work/scanner.log" || fail 'the scanner logged no finished scan'
+  grep -q '"status":"complete"' "$work/scanner.log" || fail 'the scanner did not record a complete scan'
+  log 'scanner OK: one complete scan recorded'
+else
+  log 'dist/apps/scanner/main.js does not exist: scanner skipped'
 fi
 
 log "PASS in $((SECONDS - started)) s"
