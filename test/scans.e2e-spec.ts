@@ -133,6 +133,32 @@ describe('scans kept in the store: POST /v1/scans, GET /v1/scans/{id}, the inven
     expect(Object.values(h.emulator.counters.requests).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
+  it('gives each answer an ETag: If-None-Match gets 304 without a body until a scan changes the inventory', async () => {
+    const route = `${h.url}/v1/iam/access-keys?include_exempted=true`;
+    const first = await fetch(route);
+    const tag = first.headers.get('etag');
+    expect(tag).toMatch(/^"[^"]+"$/);
+    const again = await fetch(route, { headers: { 'if-none-match': `W/"other", ${tag}` } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    expect(again.headers.get('etag')).toBe(tag);
+
+    const { account } = organization.accounts[0];
+    const owner = account.listUsers().find((u) => u.accessKeys.length > 0);
+    expect(account.deleteAccessKey(owner?.accessKeys[0].accessKeyId ?? '')).toBe(true);
+    // ListUsers reads IAM as it is now (the report would be the one IAM made earlier).
+    const started = await fetch(`${h.url}/v1/scans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'list-users' }),
+    });
+    const scan = await json<{ scan_id: number }>(started);
+    await waitForScan(h.url, scan.scan_id);
+    const changed = await fetch(route, { headers: { 'if-none-match': tag ?? '' } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(tag);
+  });
+
   it('max_age_seconds: data young enough is served as is; older data waits for a scan of the asked accounts only', async () => {
     h.emulator.resetCounters();
     const member = seededMemberAccountId(1);

@@ -5,10 +5,11 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { InventoryResult } from '@app/findings';
 import { StoredInventoryService } from '@app/scans';
-import type { AccountOutcome } from '@app/iam';
+import { IAM_CLOCK, type AccountOutcome } from '@app/iam';
 import { createValidationPipe, RequestBodyGuard } from '@app/platform';
 import { API_APP_OPTIONS, configureApp } from '../configure-app';
 import { ApiExceptionFilter } from '../http/api-exception.filter';
+import { PreparedAnswers } from '../http/prepared-answers';
 import { AccessKeysController } from './access-keys.controller';
 
 const ROUTE = '/v1/iam/access-keys';
@@ -102,6 +103,8 @@ describe(AccessKeysController.name, () => {
       controllers: [AccessKeysController],
       providers: [
         { provide: StoredInventoryService, useValue: { read: (q: unknown) => inventory.inventory(q) } },
+        PreparedAnswers,
+        { provide: IAM_CLOCK, useValue: { now: () => new Date('2026-11-23T12:00:00.000Z') } },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_GUARD, useClass: RequestBodyGuard },

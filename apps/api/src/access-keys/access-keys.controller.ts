@@ -1,6 +1,9 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IAM_CLOCK, type Clock } from '@app/iam';
 import { StoredInventoryService } from '@app/scans';
+import type { Request, Response } from 'express';
+import { answerKey, PreparedAnswers } from '../http/prepared-answers';
 import { AccountsFailedException } from '../old-keys/accounts-failed.exception';
 import { ApiOldKeysErrors, timedOut } from '../old-keys/old-keys.controller';
 import {
@@ -14,7 +17,11 @@ import {
 @ApiBearerAuth()
 @Controller({ path: 'iam/access-keys', version: '1' })
 export class AccessKeysController {
-  constructor(private readonly inventory: StoredInventoryService) {}
+  constructor(
+    private readonly inventory: StoredInventoryService,
+    private readonly answers: PreparedAnswers,
+    @Inject(IAM_CLOCK) private readonly clock: Clock,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -54,24 +61,45 @@ export class AccessKeysController {
     },
     timeout: timedOut('GetCredentialReport'),
   })
-  async list(@Query() query: AccessKeysQueryDto): Promise<AccessKeysResponseDto> {
-    const result = await this.inventory.read({
-      source: query.source,
-      maxAgeSeconds: query.max_age_seconds,
-      accountIds: query.account_id,
-      findings: query.finding,
-      status: query.status,
-      includeExempted: query.include_exempted ?? false,
-      thresholds: {
-        rotationMaxAgeHours: query.older_than_hours,
-        unusedMaxDays: query.unused_days,
-        neverUsedGraceHours: query.never_used_grace_hours,
+  async list(@Query() query: AccessKeysQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const allowPartial = query.allow_partial ?? false;
+    const nowMs = this.clock.now().getTime();
+    // An ETag per answer, so a polling dashboard gets 304 and no body. Not reused past this instant: every age
+    // and time-bound finding in it is judged now, and the stored inventory may change under it.
+    await this.answers.send(req, res, {
+      key: answerKey('access-keys', {
+        source: query.source,
+        max_age_seconds: query.max_age_seconds,
+        account_id: query.account_id,
+        finding: query.finding,
+        status: query.status,
+        include_exempted: query.include_exempted ?? false,
+        older_than_hours: query.older_than_hours,
+        unused_days: query.unused_days,
+        never_used_grace_hours: query.never_used_grace_hours,
+        allow_partial: allowPartial,
+      }),
+      nowMs,
+      build: async () => {
+        const result = await this.inventory.read({
+          source: query.source,
+          maxAgeSeconds: query.max_age_seconds,
+          accountIds: query.account_id,
+          findings: query.finding,
+          status: query.status,
+          includeExempted: query.include_exempted ?? false,
+          thresholds: {
+            rotationMaxAgeHours: query.older_than_hours,
+            unusedMaxDays: query.unused_days,
+            neverUsedGraceHours: query.never_used_grace_hours,
+          },
+        });
+        const body = AccessKeysResponseDto.from(result);
+        if (!result.complete && !allowPartial) {
+          throw new AccountsFailedException(body.accounts, result.accounts);
+        }
+        return { value: body, validUntilMs: nowMs };
       },
     });
-    const body = AccessKeysResponseDto.from(result);
-    if (!result.complete && !(query.allow_partial ?? false)) {
-      throw new AccountsFailedException(body.accounts, result.accounts);
-    }
-    return body;
   }
 }
