@@ -9,7 +9,7 @@ import {
 } from '@app/iam-emulator';
 import { shardOf } from '@app/scans';
 import type { StoreEngine } from '@app/store';
-import { ROOT } from './support/api-harness';
+import { killSpawned, ROOT, spawnApi, type SpawnedApi } from './support/api-harness';
 import { wholeSecondNow } from './support/expected-keys';
 import { parseLogLines, type LogLine } from './support/log-lines';
 import { NO_POSTGRES_MESSAGE, repositories, StoreFixture } from './store/support/store-fixture';
@@ -128,6 +128,28 @@ async function scansOf(engine: StoreEngine) {
 }
 
 const finished = (run: Run) => run.lines.find((l) => l.msg === 'The scan job finished');
+
+interface InventoryJson {
+  complete: boolean;
+  access_keys: Array<Record<string, unknown>>;
+  root_access_keys: Array<Record<string, unknown>>;
+  accounts: Array<{ account_id: string; status: string }>;
+}
+
+/** GET /v1/iam/access-keys of an API on a scanned store, without what moves with the clock (ages, read times). */
+async function servedInventory(api: SpawnedApi) {
+  const res = await fetch(`${api.url}/v1/iam/access-keys?include_exempted=true&allow_partial=true`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as InventoryJson;
+  const pick = (k: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(k).filter(([field]) => field !== 'age_hours' && field !== 'data_read_at'));
+  return {
+    complete: body.complete,
+    accessKeys: body.access_keys.map(pick),
+    rootAccessKeys: body.root_access_keys.map(pick),
+    accounts: body.accounts.map((a) => [a.account_id, a.status]),
+  };
+}
 
 function describePostgres(title: string, body: () => void): void {
   describe(title, () => {
@@ -274,6 +296,27 @@ describePostgres('sharded scans: the scanner as an Indexed Job into one PostgreS
       expect(merged.accounts.every((a) => a.keys.length > 0)).toBe(true);
       expect(merged.findings.length).toBeGreaterThan(0);
       expect(merged).toEqual(whole);
+
+      // And the API on each database (its scheduler off, so it only reads) serves the same inventory.
+      const apiEnv = (emulatorUrl: string, db: StoreFixture) => ({
+        ...scannerEnv(emulatorUrl, databaseUrl(db)),
+        SCAN_INTERVAL_MINUTES: '0',
+        LOG_LEVEL: 'silent',
+      });
+      const apis = await Promise.all([
+        spawnApi(apiEnv(sharded.url, shardedDb)),
+        spawnApi(apiEnv(single.url, singleDb)),
+      ]);
+      try {
+        const [fromShards, fromOne] = await Promise.all(apis.map(servedInventory));
+        expect(fromShards.complete).toBe(true);
+        expect(fromShards.accessKeys.length).toBe(
+          merged.accounts.reduce((n, a) => n + a.keys.length, 0) - fromShards.rootAccessKeys.length,
+        );
+        expect(fromShards).toEqual(fromOne);
+      } finally {
+        await Promise.all(apis.map(killSpawned));
+      }
     },
     SLOW,
   );
