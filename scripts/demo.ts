@@ -2,7 +2,10 @@
  * `npm run demo`: the API on a seeded demo organization (three accounts; `DEMO_ACCOUNTS=1` for one account)
  * served by the local IAM emulator, so people can see the service work before they give it any AWS credentials.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { IamEmulator } from '@app/iam-emulator';
 import { demoSetup } from './demo/demo-account';
 
@@ -28,6 +31,13 @@ async function main(): Promise<void> {
   process.env.NODE_ENV ??= 'development';
   // The API refuses to run open unless told to: the demo says so, and honours API_TOKENS when the user sets one.
   process.env.ALLOW_UNAUTHENTICATED ??= 'true';
+  // The demo's inventory lives as long as the demo: an embedded store in a folder of its own, removed on exit.
+  let demoData: string | undefined;
+  if (!process.env.DATA_DIR && !process.env.DATABASE_URL) {
+    demoData = mkdtempSync(join(tmpdir(), 'iam-key-monitor-demo-'));
+    process.env.DATA_DIR = demoData;
+    process.once('exit', () => rmSync(demoData as string, { recursive: true, force: true }));
+  }
   const token = process.env.API_TOKENS?.split(',')[0]?.trim();
   const auth = token ? ` -H 'Authorization: Bearer ${token}'` : '';
 
@@ -53,6 +63,8 @@ async function main(): Promise<void> {
       '  Try:',
       `    curl -s${auth} '${url}/v1/iam/old-access-keys/list-users?hours=2160'`,
       `    curl -s -X POST ${url}/v1/iam/old-access-keys/credential-report${auth} -H 'Content-Type: application/json' -d '{"hours": 2160}'`,
+      '  The inventory, from the store (scanned at startup, then hourly; POST /v1/scans scans now):',
+      `    curl -s${auth} '${url}/v1/iam/access-keys?finding=old'`,
       '  Ctrl-C stops it.',
       '',
     ].join('\n'),

@@ -90,6 +90,7 @@ interface Answer {
   complete?: boolean;
   accounts?: Array<{ account_id: string; account_name?: string; status: string }>;
   old_access_keys?: Array<{ account_id: string }>;
+  access_keys?: Array<{ account_id: string }>;
 }
 
 /** Runs a printed command exactly as pasted into a shell. */
@@ -147,7 +148,7 @@ describe('npm run demo', () => {
     const demo = await startDemo({});
     try {
       expect(demo.output).toContain('ALLOW_UNAUTHENTICATED=true: /v1 is open to anyone who can reach this port');
-      expect(demo.curls).toHaveLength(2);
+      expect(demo.curls).toHaveLength(3);
       for (const curl of demo.curls) {
         expect(curl).not.toContain('Authorization');
         expect(await paste(curl)).toMatchObject({ count: expect.any(Number) as number });
@@ -185,7 +186,7 @@ describe('npm run demo', () => {
       for (const curl of demo.curls) {
         const answer = await paste(curl);
         expect(answer.accounts?.map((a) => [a.account_id, a.status])).toEqual([['111111111111', 'ok']]);
-        expect(new Set(answer.old_access_keys?.map((k) => k.account_id))).toEqual(
+        expect(new Set((answer.old_access_keys ?? answer.access_keys)?.map((k) => k.account_id))).toEqual(
           new Set(answer.count ? ['111111111111'] : []),
         );
       }
@@ -210,7 +211,7 @@ describe('npm run demo', () => {
     const demo = await startDemo({ API_TOKENS: `${TOKEN},demo-other-token-0123456789` });
     try {
       expect(demo.output).not.toContain('ALLOW_UNAUTHENTICATED=true: /v1 is open');
-      expect(demo.curls).toHaveLength(2);
+      expect(demo.curls).toHaveLength(3);
       for (const curl of demo.curls) {
         expect(curl).toContain(`-H 'Authorization: Bearer ${TOKEN}'`);
         expect(await paste(curl)).toMatchObject({ count: expect.any(Number) as number });
