@@ -10,6 +10,7 @@ import {
 import { startApiOnEmulator, spawnApi, type ApiHarness, type SpawnedApi } from './support/api-harness';
 import { expectedFindingsByAccount } from './support/expected-findings';
 import { freshDataDir } from './support/embedded-store';
+import { scrapeMetrics, seriesValue } from './support/prometheus-text';
 import { StoreFixture } from './store/support/store-fixture';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
@@ -115,6 +116,14 @@ describe('scans kept in the store: POST /v1/scans, GET /v1/scans/{id}, the inven
     // One scan for the two requests: one report per account.
     for (const id of ids) {
       expect(reportCalls(h.emulator, id)).toBe(1);
+    }
+    const metrics = await scrapeMetrics(h.metricsUrl);
+    expect(seriesValue(metrics, 'inventory_scans_total', { status: 'complete', trigger: 'on-demand' })).toBe(1);
+    for (const id of ids) {
+      expect([id, seriesValue(metrics, 'inventory_data_read_timestamp_seconds', { account_id: id })]).toEqual([
+        id,
+        NOW.getTime() / 1000,
+      ]);
     }
   });
 

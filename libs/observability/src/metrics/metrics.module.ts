@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { INVENTORY_OBSERVER } from '@app/findings';
 import { IAM_CALL_OBSERVER, ORGANIZATION_SCAN_OBSERVER, SCAN_OBSERVER } from '@app/iam';
+import { INVENTORY_SCAN_OBSERVER } from '@app/scans/runner/inventory-scan.observer';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsService } from './metrics.service';
 
@@ -14,6 +15,7 @@ import { MetricsService } from './metrics.service';
     { provide: SCAN_OBSERVER, useExisting: MetricsService },
     { provide: ORGANIZATION_SCAN_OBSERVER, useExisting: MetricsService },
     { provide: INVENTORY_OBSERVER, useExisting: MetricsService },
+    { provide: INVENTORY_SCAN_OBSERVER, useExisting: MetricsService },
   ],
   exports: [
     MetricsService,
@@ -22,6 +24,7 @@ import { MetricsService } from './metrics.service';
     SCAN_OBSERVER,
     ORGANIZATION_SCAN_OBSERVER,
     INVENTORY_OBSERVER,
+    INVENTORY_SCAN_OBSERVER,
   ],
 })
 export class MetricsModule {}

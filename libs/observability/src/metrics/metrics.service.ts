@@ -12,6 +12,7 @@ import {
   type ScanSource,
 } from '@app/iam';
 import { FINDING_CODES, type ExemptionCounts, type FindingCounts, type InventoryObserver } from '@app/findings';
+import type { InventoryScanObserver, InventoryScanReport } from '@app/scans/runner/inventory-scan.observer';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const DAY_H = 24;
@@ -38,7 +39,9 @@ const ASSUME_ROLE_CODES = new Set<string>([
  * scans, keys and the pace carry `account_id` (the own account reads `self` until its id is known).
  */
 @Injectable()
-export class MetricsService implements IamCallObserver, ScanObserver, OrganizationScanObserver, InventoryObserver {
+export class MetricsService
+  implements IamCallObserver, ScanObserver, OrganizationScanObserver, InventoryObserver, InventoryScanObserver
+{
   readonly registry = new Registry();
 
   private readonly httpRequests = new Counter({
@@ -111,6 +114,20 @@ export class MetricsService implements IamCallObserver, ScanObserver, Organizati
     name: 'account_assume_role_failures_total',
     help: 'Account scans that failed because AssumeRole into the account failed, by account and code',
     labelNames: ['account_id', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly inventoryScans = new Counter({
+    name: 'inventory_scans_total',
+    help: 'Scans kept in the store, by how they ended (complete, partial, failed) and what started them',
+    labelNames: ['status', 'trigger'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly inventoryReadAt = new Gauge({
+    name: 'inventory_data_read_timestamp_seconds',
+    help: 'When the stored inventory of each account was read from IAM (its age: time() minus this), as this process recorded it',
+    labelNames: ['account_id'] as const,
     registers: [this.registry],
   });
 
@@ -224,6 +241,13 @@ export class MetricsService implements IamCallObserver, ScanObserver, Organizati
       if (outcome.status === 'failed' && ASSUME_ROLE_CODES.has(outcome.code)) {
         this.assumeRoleFailures.inc({ account_id: outcome.accountId, code: outcome.code });
       }
+    }
+  }
+
+  inventoryScanFinished(report: InventoryScanReport): void {
+    this.inventoryScans.inc({ status: report.status, trigger: report.trigger });
+    for (const a of report.recorded) {
+      this.inventoryReadAt.set({ account_id: a.accountId }, a.dataReadAt.getTime() / 1000);
     }
   }
 

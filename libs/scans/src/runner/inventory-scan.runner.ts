@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { AccountDirectory, type AccountPlan } from '@app/accounts';
 import { type InventoryKey, InventoryService, ROOT_USER_NAME } from '@app/findings';
@@ -23,6 +23,7 @@ import {
 } from '@app/store';
 import { scansConfig, type Shard } from '../config/scans.config';
 import { inShard, shardLabel } from '../shard/account-shard';
+import { INVENTORY_SCAN_OBSERVER, type InventoryScanObserver } from './inventory-scan.observer';
 
 export interface ScanOutcome {
   scanId: number;
@@ -83,6 +84,7 @@ export class InventoryScanRunner implements OnApplicationShutdown {
     private readonly leases: LeaseRepository,
     @Inject(scansConfig.KEY) private readonly config: ConfigType<typeof scansConfig>,
     @Inject(IAM_CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(INVENTORY_SCAN_OBSERVER) private readonly observer?: InventoryScanObserver,
   ) {}
 
   get shard(): Shard | undefined {
@@ -144,7 +146,7 @@ export class InventoryScanRunner implements OnApplicationShutdown {
       await this.leases.release(lease, this.holder).catch(() => undefined);
       throw err;
     }
-    const done = this.run(scanId, request.source ?? this.config.source, plan, lease).finally(() => {
+    const done = this.run(scanId, request.source ?? this.config.source, request.trigger, plan, lease).finally(() => {
       this.running = undefined;
     });
     this.running = { scanId, done };
@@ -192,7 +194,13 @@ export class InventoryScanRunner implements OnApplicationShutdown {
     return null;
   }
 
-  private async run(scanId: number, source: ScanSource, plan: AccountPlan, lease: string): Promise<ScanOutcome> {
+  private async run(
+    scanId: number,
+    source: ScanSource,
+    trigger: ScanTrigger,
+    plan: AccountPlan,
+    lease: string,
+  ): Promise<ScanOutcome> {
     const started = performance.now();
     const renew = setInterval(() => {
       this.leases.acquire(lease, this.holder, this.config.leaseMs, new Date()).then(
@@ -207,7 +215,7 @@ export class InventoryScanRunner implements OnApplicationShutdown {
     renew.unref();
     const judged: InventoryKey[] = [];
     let tagExemptions = 0;
-    let recorded = 0;
+    const recorded: Array<{ accountId: string; dataReadAt: Date }> = [];
     try {
       const now = this.clock.now();
       for (const skipped of plan.skipped) {
@@ -220,10 +228,10 @@ export class InventoryScanRunner implements OnApplicationShutdown {
           plan: { accounts: plan.accounts, skipped: [] },
           onAccount: async (part) => {
             const kept = await this.record(scanId, source, part);
-            if (kept) {
+            if (kept && part.outcome.status === 'ok') {
               judged.push(...kept.keys);
               tagExemptions += kept.tagExemptions;
-              recorded++;
+              recorded.push({ accountId: part.outcome.accountId, dataReadAt: part.outcome.dataReadAt });
             }
           },
         },
@@ -235,11 +243,12 @@ export class InventoryScanRunner implements OnApplicationShutdown {
       const outcome: ScanOutcome = {
         scanId,
         status,
-        accountsOk: recorded,
-        accountsFailed: plan.accounts.length - recorded,
+        accountsOk: recorded.length,
+        accountsFailed: plan.accounts.length - recorded.length,
         accountsSkipped: plan.skipped.length,
         keys: judged.length,
       };
+      this.observer?.inventoryScanFinished({ status, trigger, source, recorded });
       const line = { scan: { ...outcome, source, durationMs: Math.round(performance.now() - started) } };
       if (status === 'complete') {
         this.logger.log(line, 'inventory scan recorded');
