@@ -247,13 +247,17 @@ describe('workloads', () => {
   });
 
   it.each(workloads)(
-    '%s: has a writable emptyDir at /tmp and nothing else writable but the API DATA_DIR',
+    '%s: has a writable emptyDir at /tmp and nothing else writable but DATA_DIR (the API\u2019s claim, a job\u2019s emptyDir)',
     (_, pod, container) => {
       const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
       expect(mount).toBeDefined();
       expect(pod.volumes?.find((v) => v.name === mount!.name)?.emptyDir).toBeDefined();
       const writable = (container.volumeMounts ?? []).filter((m) => m.readOnly !== true).map((m) => m.mountPath);
-      expect(writable).toEqual(pod === apiPod ? ['/tmp', configMap.data!.DATA_DIR] : ['/tmp']);
+      expect(writable).toEqual(['/tmp', configMap.data!.DATA_DIR]);
+      const data = container.volumeMounts?.find((m) => m.mountPath === configMap.data!.DATA_DIR);
+      const dataVolume = pod.volumes?.find((v) => v.name === data?.name);
+      // The API's embedded store outlives the pod; a job's lasts one run (DATABASE_URL keeps state across runs).
+      expect(pod === apiPod ? dataVolume?.persistentVolumeClaim : dataVolume?.emptyDir).toBeDefined();
       const claims = pod.volumes?.filter((v) => v.persistentVolumeClaim !== undefined).map((v) => v.name);
       expect(claims).toEqual(pod === apiPod ? ['data'] : []);
       expect(

@@ -64,8 +64,12 @@ describe(acquireDataDirLock.name, () => {
     sut.release();
   });
 
-  it('takes over a lock holding its own pid that it does not hold (PID 1 of a restarted container)', () => {
+  it('takes over a lock holding its own pid once its heartbeat is stale (PID 1 of a restarted container)', () => {
     writeFileSync(lockPath, lockLine(process.pid, hostname(), 'an-earlier-run'));
+    // Fresh, it may be PID 1 of another container with this host name (host network): refused.
+    expect(() => acquireDataDirLock(dir)).toThrow(`in use by process ${process.pid}`);
+    const old = new Date(Date.now() - DATA_DIR_LOCK_STALE_MS - 1_000);
+    utimesSync(lockPath, old, old);
     const sut = acquireDataDirLock(dir);
     expect(JSON.parse(readFileSync(lockPath, 'utf8'))).not.toMatchObject({ token: 'an-earlier-run' });
     sut.release();

@@ -155,9 +155,10 @@ function isAlive(path: string, holder: LockHolder | null): boolean {
   if (holder === null || holder.hostname !== hostname()) {
     return touchedWithin(path, DATA_DIR_LOCK_STALE_MS);
   }
-  // Our own pid, yet not held here: an earlier run with the same pid (PID 1 in a restarted container).
+  // Our own pid, yet not held here: an earlier run with the same pid (PID 1 of a restarted container), or PID 1
+  // of another container sharing this host name (host network). Only the heartbeat tells them apart.
   if (holder.pid === process.pid) {
-    return false;
+    return touchedWithin(path, DATA_DIR_LOCK_STALE_MS);
   }
   try {
     process.kill(holder.pid, 0);
