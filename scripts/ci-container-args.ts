@@ -85,7 +85,10 @@ function dockerArgs(spec: IPodSpec): string[] {
     const volume = (spec.volumes ?? []).find((v) => v.name === mount.name);
     if (volume?.emptyDir) {
       const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${dockerSize(volume.emptyDir.sizeLimit)}`;
-      args.push(`--tmpfs=${mount.mountPath}:${mount.readOnly ? 'ro' : 'rw'},nosuid,nodev,mode=1777${size}`);
+      // An emptyDir is writable by the pod's user; Docker gives a tmpfs over an image folder that folder's mode
+      // (the data folder is 0700), so the owner is the pod's user, as the kubelet's fsGroup-less emptyDir allows.
+      const mode = `mode=1777,uid=${uid},gid=${gid}`;
+      args.push(`--tmpfs=${mount.mountPath}:${mount.readOnly ? 'ro' : 'rw'},nosuid,nodev,${mode}${size}`);
     } else if (volume?.persistentVolumeClaim?.claimName) {
       // A named Docker volume per claim (PVC_VOLUME_PREFIX + claim name), so a second container finds the data.
       const name = `${process.env.PVC_VOLUME_PREFIX ?? ''}${volume.persistentVolumeClaim.claimName}`;

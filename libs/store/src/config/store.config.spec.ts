@@ -58,7 +58,7 @@ describe(loadStoreConfig.name, () => {
 describe('the README store table', () => {
   it('lists every store variable with the default the code applies', () => {
     const readme = readFileSync(join(__dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## The store'), readme.indexOf('## Layout'));
+    const section = readme.slice(readme.indexOf('## The store'), readme.indexOf('### Sharded scans'));
     const rows = [...section.matchAll(/^\| `([A-Z_]+)`\s*\| `?([^`|]+?)`?\s*\|/gm)].map((m) => [m[1], m[2]]);
     const defaults = new StoreEnv() as unknown as Record<string, unknown>;
     const expected = Object.keys(defaults)
