@@ -183,6 +183,14 @@ function ref(account: { accountId: string; accountName?: string }): AccountRef {
     : { accountId: account.accountId, accountName: account.accountName };
 }
 
+/** The 400 for ids outside the configured accounts, naming them (`among` says which list: configured, scanned). */
+export function accountsNotConfigured(unknown: readonly string[], among = 'configured'): IamException {
+  const which = unknown.length === 1 ? `account ${unknown[0]} is` : `accounts ${unknown.join(', ')} are`;
+  return new IamException(IamErrorCode.AccountNotConfigured, `${which} not among the ${among} accounts`, {
+    accountId: unknown[0],
+  });
+}
+
 /** Keeps the asked accounts (scanned or skipped); an id outside the configured ones is refused, naming it. */
 function narrow(plan: AccountPlan, accountIds: readonly string[] | undefined): AccountPlan {
   if (accountIds === undefined || accountIds.length === 0) {
@@ -192,10 +200,7 @@ function narrow(plan: AccountPlan, accountIds: readonly string[] | undefined): A
   const known = new Set([...plan.accounts, ...plan.skipped].map((a) => a.accountId));
   const unknown = [...wanted].filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    const which = unknown.length === 1 ? `account ${unknown[0]} is` : `accounts ${unknown.join(', ')} are`;
-    throw new IamException(IamErrorCode.AccountNotConfigured, `${which} not among the configured accounts`, {
-      accountId: unknown[0],
-    });
+    throw accountsNotConfigured(unknown);
   }
   return {
     accounts: plan.accounts.filter((a) => wanted.has(a.accountId)),

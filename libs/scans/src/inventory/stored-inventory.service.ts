@@ -14,8 +14,7 @@ import {
   ageHours,
   compareAccountKeys,
   IAM_CLOCK,
-  IamErrorCode,
-  IamException,
+  accountsNotConfigured,
   type AccountOutcome,
   type Clock,
   type ScanSource,
@@ -138,11 +137,7 @@ export class StoredInventoryService {
       const known = new Set(states.map((s) => s.accountId));
       const unknown = accountIds.filter((id) => !known.has(id));
       if (unknown.length > 0) {
-        throw new IamException(
-          IamErrorCode.AccountNotConfigured,
-          `${unknown.length === 1 ? `account ${unknown[0]} is` : `accounts ${unknown.join(', ')} are`} not among the scanned accounts`,
-          { accountId: unknown[0] },
-        );
+        throw accountsNotConfigured(unknown, 'scanned');
       }
       const wanted = new Set(accountIds);
       states = states.filter((s) => wanted.has(s.accountId));

@@ -6,8 +6,7 @@ import { AccountDirectory, type AccountPlan } from '@app/accounts';
 import { type InventoryKey, InventoryService, ROOT_USER_NAME } from '@app/findings';
 import {
   IAM_CLOCK,
-  IamErrorCode,
-  IamException,
+  accountsNotConfigured,
   OrganizationScanService,
   type AccountScanPart,
   type Clock,
@@ -320,11 +319,7 @@ function narrow(plan: AccountPlan, shard: Shard | undefined, accountIds?: readon
   const known = new Set([...plan.accounts, ...plan.skipped].map((a) => a.accountId));
   const unknown = [...(wanted ?? [])].filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    throw new IamException(
-      IamErrorCode.AccountNotConfigured,
-      `${unknown.length === 1 ? `account ${unknown[0]} is` : `accounts ${unknown.join(', ')} are`} not among the configured accounts`,
-      { accountId: unknown[0] },
-    );
+    throw accountsNotConfigured(unknown);
   }
   const keep = (a: { accountId: string }) => inShard(a.accountId, shard) && (!wanted || wanted.has(a.accountId));
   return { accounts: plan.accounts.filter(keep), skipped: plan.skipped.filter(keep) };
