@@ -105,7 +105,7 @@ export async function inventoryRoute(ctx: BenchContext, sizes: InventorySizes): 
       ['report, warm (same report)', 'credential-report', warm],
       ['live (source=list-users)', 'list-users', live],
     ] as const) {
-      const check = run.body ? checkInventoryAnswer(run.body, run.before, run.after, source) : undefined;
+      const check = run.body ? checkInventoryAnswer(run.body, run.before, run.after) : undefined;
       const requests = run.counters.requests;
       const tags = check?.usersWithFindings ?? [NaN, NaN];
       const expectedCalls: Record<string, number> =
