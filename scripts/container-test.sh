@@ -234,7 +234,10 @@ wait_ready() { # container what
 data_dir="$(sed -n 's/^DATA_DIR=//p' "$work/api.env")"
 printf '%s\n' "${api_args[@]}" | grep -q "^--mount=type=volume,src=${PVC_VOLUME_PREFIX}[^,]*,dst=${data_dir}\$" ||
   fail "DATA_DIR ($data_dir) is not on the Deployment's volume claim: ${api_args[*]}"
-api="$("$DOCKER" run -d --network host "${api_args[@]}" --env-file "$work/api.env" "$IMAGE" "${api_command[@]}")"
+# The scheduler off in this container only: its startup scan would have IAM build the report first, and the
+# credential-report request below must be the one waiting REPORT_DELAY_MS when SIGTERM arrives.
+api="$("$DOCKER" run -d --network host "${api_args[@]}" --env-file "$work/api.env" -e SCAN_INTERVAL_MINUTES=0 \
+  "$IMAGE" "${api_command[@]}")"
 containers+=("$api")
 wait_ready "$api" 'the API container'
 "$DOCKER" logs "$api" >"$work/api.log" 2>&1
