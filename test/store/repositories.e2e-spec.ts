@@ -64,6 +64,7 @@ describeStore('store repositories', (fx) => {
         accountId: A,
         accountName: 'prod',
         scanId,
+        source: 'credential-report',
         dataReadAt: at(0),
         keys: [
           { accountId: A, ...k1, firstSeen: at(0), lastSeen: at(0) },
