@@ -117,8 +117,10 @@ describe('IAM that never answers (a black hole), with SCAN_MAX_DURATION_MS=1500'
       const live = await requestJson<unknown>(`${h.url}/health/live`);
 
       const down = { iam: { status: 'down', reason: 'IAM_TIMEOUT' } };
+      // The store is not IAM: it stays up.
+      const store = { store: { status: 'up', engine: 'pglite' } };
       expect(ready.res.status).toBe(503);
-      expect(ready.res.body).toEqual({ status: 'error', info: {}, error: down, details: down });
+      expect(ready.res.body).toEqual({ status: 'error', info: store, error: down, details: { ...down, ...store } });
       expect(ready.elapsedMs).toBeGreaterThanOrEqual(400);
       expect(ready.elapsedMs).toBeLessThan(3000);
       expect(live.status).toBe(200);
