@@ -1,19 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import type { RemediationDecision, RemediationOutcome } from '@app/store';
+import { REMEDIATION_OUTCOMES, type RemediationDecision, type RemediationOutcome } from '@app/store';
 
-export const REMEDIATION_OUTCOMES: readonly RemediationOutcome[] = [
-  'deactivated',
-  'would-deactivate',
-  'deleted',
-  'would-delete',
-  'spared',
-  'refused',
-  'reactivated',
-  'notified',
-  'failed',
-];
+export { REMEDIATION_OUTCOMES };
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 100;
 

@@ -8,6 +8,8 @@ import { STORE_ENGINE } from '../store.constants';
 export type RemediationRunMode = 'dry-run' | 'enforce';
 export type RemediationRunStatus = 'running' | 'complete' | 'refused' | 'stopped' | 'failed';
 export type RemediationOutcome = (typeof remediationDecisions.outcome.enumValues)[number];
+/** Every outcome a decision may have, as the schema declares them. */
+export const REMEDIATION_OUTCOMES: readonly RemediationOutcome[] = remediationDecisions.outcome.enumValues;
 
 export interface RemediationDecisionInput {
   runId: number;
