@@ -134,7 +134,7 @@ describe('npm run demo', () => {
       });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code).toBe(1);
       expect(stderr).toContain(
         `Port ${port} is already in use (is another demo still running?). Stop it, or choose a free port: PORT=${port + 1} npm run demo`,
@@ -202,7 +202,7 @@ describe('npm run demo', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(1);
     expect(stderr).toContain('DEMO_ACCOUNTS must be an integer from 1 to 20, got "21"');
   }, 60_000);

@@ -141,7 +141,8 @@ export async function spawnApi(env: Record<string, string>, readyTimeoutMs = 30_
   });
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the output streams may still hold the last lines (a config error) when 'exit' fires.
+    child.on('close', (code) => {
       store?.remove();
       resolve(code);
     }),
