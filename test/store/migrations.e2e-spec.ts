@@ -18,7 +18,13 @@ import { storeSchema } from '@app/store/schema';
 import { describeStore } from './support/store-fixture';
 
 // Every shipped migration, in order; a new one is added here by the change that ships it.
-const SHIPPED = ['001_initial.sql', '002_notification_ladder.sql', '003_inventory_scans.sql', '004_remediation.sql'];
+const SHIPPED = [
+  '001_initial.sql',
+  '002_notification_ladder.sql',
+  '003_inventory_scans.sql',
+  '004_remediation.sql',
+  '005_inventory_changes.sql',
+];
 
 function migrationsDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'store-migrations-'));

@@ -1,3 +1,4 @@
+export * from './changes/inventory-change.feed';
 export * from './config/store.config';
 export * from './engine/data-dir-lock';
 export * from './engine/store-engine';

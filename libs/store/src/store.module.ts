@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { InventoryChangeFeed } from './changes/inventory-change.feed';
 import { storeConfig } from './config/store.config';
 import { openStoreEngine } from './engine/store-engine';
 import { loadMigrations } from './migrate/migration-runner';
@@ -38,8 +39,9 @@ const repositories = [
     },
     { provide: STORE_MIGRATIONS, useFactory: () => loadMigrations() },
     StoreReadiness,
+    InventoryChangeFeed,
     ...repositories,
   ],
-  exports: [storeConfigModule, StoreReadiness, ...repositories],
+  exports: [storeConfigModule, StoreReadiness, InventoryChangeFeed, ...repositories],
 })
 export class StoreModule {}

@@ -5,7 +5,7 @@ import { Mutex } from 'async-mutex';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import type { StoreConnection } from '../config/store.config';
 import { storeSchema } from '../schema';
 import { acquireDataDirLock } from './data-dir-lock';
@@ -26,8 +26,27 @@ export interface StoreEngine {
   /** Where it stores, without secrets. */
   readonly display: string;
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Hears NOTIFY on `channel` from every session (this process's and others'). `heard(false)` when the
+   * subscription is lost (notifications may be missed until `heard(true)` says it is back); stop() ends it.
+   */
+  listen(channel: string, handlers: ChannelHandlers): Promise<ChannelSubscription>;
   close(): Promise<void>;
 }
+
+export interface ChannelHandlers {
+  notified: (payload: string) => void;
+  /** True once listening (again), false when the subscription was lost. */
+  heard: (listening: boolean) => void;
+}
+
+export interface ChannelSubscription {
+  stop(): Promise<void>;
+}
+
+const CHANNEL_NAME = /^[a-z_]+$/;
+/** A lost PostgreSQL listener tries again after this long. */
+export const LISTEN_RETRY_MS = 1_000;
 
 // PGlite's default reserves far more than a small deployment uses; 128 MiB keeps its RSS near 250-300 MB.
 const PGLITE_INITIAL_MEMORY = 128 * 1024 * 1024;
@@ -71,6 +90,18 @@ async function openPglite(dataDir: string, display: string): Promise<StoreEngine
     display,
     // One connection only: sessions take turns, or two migration runners would share one advisory lock.
     withSession: (work) => sessions.runExclusive(() => work(session)),
+    listen: async (channel, handlers) => {
+      checkChannel(channel);
+      const unlisten = await client.listen(channel, (payload) => handlers.notified(payload));
+      handlers.heard(true);
+      return {
+        stop: async () => {
+          if (!client.closed) {
+            await unlisten();
+          }
+        },
+      };
+    },
     close: async () => {
       try {
         if (!client.closed) {
@@ -118,7 +149,78 @@ async function openPostgres(connection: Extract<StoreConnection, { engine: 'post
         client.release();
       }
     },
+    listen: (channel, handlers) => listenPostgres(connection, channel, handlers),
     close: () => pool.end(),
+  };
+}
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL_NAME.test(channel)) {
+    throw new Error(`Not a channel name: ${channel}`);
+  }
+}
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to queries and lose it), connected again
+ * after it drops: while it is down the subscriber is told nothing is heard, since notifications are missed.
+ */
+async function listenPostgres(
+  connection: Extract<StoreConnection, { engine: 'postgres' }>,
+  channel: string,
+  handlers: ChannelHandlers,
+): Promise<ChannelSubscription> {
+  checkChannel(channel);
+  let stopped = false;
+  let current: Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const attempt = async (): Promise<void> => {
+    const client = new Client({
+      connectionString: connection.url,
+      connectionTimeoutMillis: connection.connectTimeoutMs,
+      application_name: 'iam-key-monitor-listen',
+    });
+    client.on('notification', (message) => {
+      if (message.channel === channel) {
+        handlers.notified(message.payload ?? '');
+      }
+    });
+    client.on('error', () => undefined);
+    let lost = false;
+    const onLost = () => {
+      if (lost) {
+        return;
+      }
+      lost = true;
+      current = undefined;
+      if (!stopped) {
+        handlers.heard(false);
+        retry = setTimeout(() => void attempt(), LISTEN_RETRY_MS);
+        retry.unref();
+      }
+    };
+    client.on('end', onLost);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch {
+      onLost();
+      await client.end().catch(() => undefined);
+      return;
+    }
+    if (stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    current = client;
+    handlers.heard(true);
+  };
+  await attempt();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await current?.end().catch(() => undefined);
+    },
   };
 }
 
