@@ -19,3 +19,4 @@ export * from './http/entity-tag';
 export * from './http/prepared-answer.cache';
 export * from './http/prepared-answer.response';
 export * from './http/prepared-answer.fast-path';
+export * from './http/prepared-answer.raw-fast-path';

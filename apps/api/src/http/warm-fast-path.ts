@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import {
   DEFAULT_IPV6_SUBNET_PREFIX,
@@ -6,42 +7,65 @@ import {
   normalizeIp,
   type ThrottlerModuleOptions,
 } from '@nestjs/throttler';
-import type { Request } from 'express';
+import express, { type Express } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { IAM_CLOCK, type Clock } from '@app/iam';
 import { MetricsService } from '@app/observability';
 import {
   BearerTokenGuard,
+  installRawFastPath,
   preparedAnswerFastPath,
+  rawFastPath,
   requestId,
+  requestIdFor,
   requestLogLevel,
+  SECURITY_HEADERS,
+  ShutdownState,
   SlidingWindowThrottlerStorage,
   type FastPathRateLimit,
+  type RawFastPathRateLimit,
 } from '@app/platform';
 import type { ApiConfig } from '../config/api.config';
 import { PreparedAnswers } from './prepared-answers';
 
 /** The one throttler configured in AppModule, and the key its guard counts a client under. */
 const THROTTLER = 'default';
-const rateLimitKey = (req: Request) => `${THROTTLER}:${normalizeIp(req.ip ?? '', DEFAULT_IPV6_SUBNET_PREFIX)}`;
+const rateLimitKey = (ip: string | undefined) => `${THROTTLER}:${normalizeIp(ip ?? '', DEFAULT_IPV6_SUBNET_PREFIX)}`;
 
 type Get = <T>(token: string | symbol | (abstract new (...args: never[]) => T)) => T | undefined;
 
+/** The client's address as Express's `req.ip` gives it under the app's `trust proxy` setting. */
+function clientIpOf(app: Express, trustProxy: ApiConfig['trustProxy']): (req: IncomingMessage) => string | undefined {
+  if (trustProxy === false) {
+    return (req) => req.socket.remoteAddress;
+  }
+  // Express's own getter (proxy-addr with the compiled `trust proxy fn`), read on the raw request's fields.
+  const request: object = express.request;
+  return (req) =>
+    Reflect.get(request, 'ip', { app, headers: req.headers, socket: req.socket, connection: req.socket }) as
+      string | undefined;
+}
+
 /**
- * Puts the warm read routes' fast path in front of the router (see preparedAnswerFastPath): the same checks
- * with the same objects (BearerTokenGuard, the throttler's storage, limit and window, pino's request logger and
- * its level, the HTTP metrics), read from the app, so nothing is configured twice. Left out (everything goes
- * through the full pipeline) when any of them is missing, as in slim test modules.
+ * Puts the warm read routes' fast paths in front of the app (see rawFastPath and preparedAnswerFastPath): GET and
+ * HEAD on the `node:http` server before Express, POST (whose body the app's parser reads) before the router. The
+ * same checks with the same objects (BearerTokenGuard, the throttler's storage, limit and window, the security
+ * headers, pino's request logger and its level, the HTTP metrics), read from the app, so nothing is configured
+ * twice. Left out (everything goes through the full pipeline) when any of them is missing, as in slim test
+ * modules; stepped aside while the server drains (its answers must say Connection: close).
  */
 export function installWarmFastPath(app: INestApplication, config: ApiConfig, get: Get): void {
   const answers = get(PreparedAnswers);
   const guard = get(BearerTokenGuard);
   const clock = get<Clock>(IAM_CLOCK);
   const metrics = get(MetricsService);
-  if (!answers || !guard || !clock || !metrics) {
+  const shutdown = get(ShutdownState);
+  if (!answers || !guard || !clock || !metrics || !shutdown) {
     return;
   }
+  const clientIp = clientIpOf(app.getHttpAdapter().getInstance() as Express, config.trustProxy);
   let rateLimit: FastPathRateLimit | undefined;
+  let rawRateLimit: RawFastPathRateLimit | undefined;
   if (config.rateLimitPerMinute > 0) {
     const storage = get(getStorageToken());
     const options = get<ThrottlerModuleOptions>(getOptionsToken());
@@ -53,36 +77,76 @@ export function installWarmFastPath(app: INestApplication, config: ApiConfig, ge
     if (typeof limit !== 'number' || typeof ttl !== 'number') {
       return;
     }
+    const limitText = String(limit);
+    rawRateLimit = {
+      wouldRefuse: (req) => storage.wouldBlock(rateLimitKey(clientIp(req)), limit, THROTTLER),
+      count: (req, head) => {
+        const hit = storage.hit(rateLimitKey(clientIp(req)), ttl, limit, ttl, THROTTLER);
+        head.push(
+          'X-RateLimit-Limit',
+          limitText,
+          'X-RateLimit-Remaining',
+          String(Math.max(0, limit - hit.totalHits)),
+          'X-RateLimit-Reset',
+          String(hit.timeToExpire),
+        );
+      },
+    };
     rateLimit = {
-      wouldRefuse: (req) => storage.wouldBlock(rateLimitKey(req), limit, THROTTLER),
+      wouldRefuse: (req) => storage.wouldBlock(rateLimitKey(req.ip), limit, THROTTLER),
       count: (req, res) => {
-        const hit = storage.hit(rateLimitKey(req), ttl, limit, ttl, THROTTLER);
-        res.setHeader('X-RateLimit-Limit', String(limit));
+        const hit = storage.hit(rateLimitKey(req.ip), ttl, limit, ttl, THROTTLER);
+        res.setHeader('X-RateLimit-Limit', limitText);
         res.setHeader('X-RateLimit-Remaining', String(Math.max(0, limit - hit.totalHits)));
         res.setHeader('X-RateLimit-Reset', String(hit.timeToExpire));
       },
     };
   }
+  const nowMs = () => clock.now().getTime();
+  const open = () => !shutdown.draining;
+  const observe = (req: IncomingMessage, res: ServerResponse, route: string, startedAt: bigint) => {
+    const elapsedNs = process.hrtime.bigint() - startedAt;
+    metrics.observeHttp(route, req.method ?? 'UNKNOWN', res.statusCode, Number(elapsedNs) / 1e9);
+    // Set by nestjs-pino when the app initializes, after this is installed.
+    const logger = PinoLogger.root as PinoLogger['logger'] | undefined;
+    if (logger === undefined) {
+      return;
+    }
+    const level = requestLogLevel(req, res);
+    if (logger.isLevelEnabled(level)) {
+      // The line pino-http writes for any request: the same logger, serializers, redaction and fields.
+      logger[level]({ req, res, responseTime: Math.round(Number(elapsedNs) / 1e6) }, 'request completed');
+    }
+  };
+
+  installRawFastPath(
+    app.getHttpServer() as Server,
+    rawFastPath({
+      answers: answers.cache,
+      nowMs,
+      authorized: (authorization) => guard.accepts(authorization),
+      rateLimit: rawRateLimit,
+      commonHeaders: SECURITY_HEADERS,
+      requestId: requestIdFor,
+      open,
+      served: (req, res, route, id, startedAt) => {
+        req.id = id;
+        observe(req, res, route, startedAt);
+      },
+    }),
+  );
   app.use(
     preparedAnswerFastPath({
       answers: answers.cache,
-      nowMs: () => clock.now().getTime(),
+      nowMs,
       authorized: (req) => guard.accepts(req.headers.authorization),
       rateLimit,
+      methods: ['POST'],
+      open,
       requestId: (req, res) => {
-        (req as Request & { id?: string }).id = requestId(req, res);
+        req.id = requestId(req, res);
       },
-      served: (req, res, route, startedAt) => {
-        const elapsedNs = process.hrtime.bigint() - startedAt;
-        metrics.observeHttp(route, req.method, res.statusCode, Number(elapsedNs) / 1e9);
-        const level = requestLogLevel(req, res);
-        // Set by nestjs-pino when the app initializes, after this is installed.
-        const logger = PinoLogger.root as PinoLogger['logger'] | undefined;
-        if (logger?.isLevelEnabled(level)) {
-          // The line pino-http writes for any request: the same logger, serializers, redaction and fields.
-          logger[level]({ req, res, responseTime: Math.round(Number(elapsedNs) / 1e6) }, 'request completed');
-        }
-      },
+      served: (req, res, route, startedAt) => observe(req, res, route, startedAt),
     }),
   );
 }

@@ -23,6 +23,10 @@ export interface FastPathOptions {
   requestId: (req: Request, res: Response) => void;
   /** Called once the answer is sent: the request's log line and metrics, as for any request. */
   served: (req: Request, res: Response, route: string, startedAt: bigint) => void;
+  /** The methods served here (default GET and POST; GET goes to rawFastPath when that is installed). */
+  methods?: readonly ('GET' | 'POST')[];
+  /** False while nothing may skip the pipeline (e.g. the server drains and its answers must close connections). */
+  open?: () => boolean;
 }
 
 /** A request's identity for the fast path: its method, URL and body, exactly as sent. */
@@ -48,9 +52,14 @@ export function requestSignature(req: Request): string | undefined {
  * limit, a refused body) goes on to the full pipeline, which answers it and charges it as before.
  */
 export function preparedAnswerFastPath(options: FastPathOptions): RequestHandler {
+  const methods = new Set<string>(options.methods ?? ['GET', 'POST']);
   return (req: Request, res: Response, next: NextFunction) => {
     const startedAt = process.hrtime.bigint();
-    if ((req as Request & Record<symbol, unknown>)[BODY_ERROR_KEY] !== undefined) {
+    if (
+      !methods.has(req.method) ||
+      (req as Request & Record<symbol, unknown>)[BODY_ERROR_KEY] !== undefined ||
+      (options.open !== undefined && !options.open())
+    ) {
       next();
       return;
     }

@@ -33,10 +33,15 @@ export const REDACT_PATHS = [
   '*.AWS_SESSION_TOKEN',
 ];
 
+/** A caller's X-Request-Id when it looks like an id; otherwise a new one. */
+export function requestIdFor(req: IncomingMessage): string {
+  const sent = req.headers['x-request-id'];
+  return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
 /** A caller's X-Request-Id is reused (and echoed) when it looks like an id; otherwise we mint one. */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const sent = req.headers['x-request-id'];
-  const id = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+  const id = requestIdFor(req);
   res.setHeader('X-Request-Id', id);
   return id;
 }
