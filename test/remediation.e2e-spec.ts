@@ -185,8 +185,9 @@ describe('Remediation (e2e: IAM + SES emulator, embedded store, a clock the test
     });
 
     it('the kill switch stops the run between two actions', async () => {
+      // Asked when the run starts, then before each action: engaged at the second action.
       let checks = 0;
-      h.killSwitch = { engaged: () => ++checks > 1 };
+      h.killSwitch = { check: () => (++checks > 2 ? { reason: '' } : null) };
       await h.start({});
       await h.expiredKey('alice', KEY, { finalDaysAgo: 30, expiredDaysAgo: 28 });
       await h.expiredKey('bob', OTHER, { finalDaysAgo: 30, expiredDaysAgo: 28 });

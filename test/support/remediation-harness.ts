@@ -85,6 +85,27 @@ export class RemediationHarness {
       ...exemptionsFile,
       ...env,
     };
+    await this.open();
+  }
+
+  /**
+   * Closes the remediator's module, its store with it (the data-dir lock released: another app may open it), and
+   * keeps the store's data, the emulator and the environment.
+   */
+  async close(): Promise<void> {
+    await (this.api ?? this.moduleRef)?.close();
+    this.api = undefined;
+    this.moduleRef = undefined;
+  }
+
+  /** Closes and opens the module again on the same store with these settings on top (say dry-run, then enforce). */
+  async restart(env: Record<string, string>): Promise<void> {
+    await this.close();
+    process.env = { ...process.env, ...env };
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
     let builder = Test.createTestingModule({
       // StoreModule again: the same instance the remediator uses, in scope for the API's controller.
       imports: [RemediatorAppModule, StoreModule],
@@ -114,7 +135,7 @@ export class RemediationHarness {
   }
 
   async stop(): Promise<void> {
-    await (this.api ?? this.moduleRef)?.close();
+    await this.close();
     process.env = this.saved;
     await this.emulator.stop();
     await this.store.teardown();
@@ -204,6 +225,10 @@ export class RemediationHarness {
         sentAt: this.ago(daysAgo * DAY_MS),
       });
     }
+  }
+
+  get remediations(): RemediationRepository {
+    return this.ref.get(RemediationRepository);
   }
 
   get ladders(): LadderRepository {

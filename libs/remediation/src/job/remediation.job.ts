@@ -23,7 +23,7 @@ import {
 } from '../remediation.constants';
 import { renderOwnerNotice, renderRunDigest } from '../render/remediation-emails';
 import { insideWindow } from '../window/remediation-window';
-import type { KillSwitch } from './kill-switch';
+import type { KillSwitch, KillSwitchEngaged } from './kill-switch';
 import type {
   ActiveMode,
   Decision,
@@ -87,11 +87,28 @@ export class RemediationJob {
       return summary;
     }
     try {
+      const engaged = this.killSwitch.check();
+      if (engaged) {
+        return await this.notStarted(mode, engaged);
+      }
       const plan = await this.plan();
       return plan ? await this.execute(plan) : summarize(null, mode, 'off', [], 0, 0);
     } finally {
       await this.leases.release(REMEDIATION_LEASE, holder);
     }
+  }
+
+  /** The kill switch was engaged at the start: nothing read, decided or sent; the run is stored `stopped`, with why. */
+  private async notStarted(mode: ActiveMode, engaged: KillSwitchEngaged): Promise<RemediationRunSummary> {
+    const now = this.clock();
+    const runId = await this.store.startRun(mode, now);
+    const summary = summarize(runId, mode, 'stopped', [], 0, 0, engaged);
+    await this.store.finishRun(runId, 'stopped', now, summary);
+    this.logger.warn({
+      msg: `Kill switch engaged (REMEDIATION_KILL_SWITCH_FILE): remediation run ${runId} does not start`,
+      ...summary,
+    });
+    return summary;
   }
 
   /** Decides what to do; records every decision that needs no action. null when REMEDIATION_MODE=off. */
@@ -127,16 +144,20 @@ export class RemediationJob {
   async execute(plan: RemediationPlan): Promise<RemediationRunSummary> {
     const taken: Decision[] = [];
     let status: RunStatus = plan.refusedBy ? 'refused' : 'complete';
+    let stopped: (KillSwitchEngaged & { left: number }) | undefined;
     for (const [i, action] of plan.actions.entries()) {
-      if (this.killSwitch.engaged()) {
+      const engaged = this.killSwitch.check();
+      if (engaged) {
         status = 'stopped';
         const rest = plan.actions.slice(i).map((a) => this.decision(a, 'refused', 'kill-switch', this.clock()));
         await this.store.record(rest.map((d) => this.stored(plan, d)));
         taken.push(...rest);
+        stopped = { ...engaged, left: rest.length };
         this.logger.warn({
           msg: 'Kill switch engaged: the run stops here',
           event: 'remediation.stopped',
           left: rest.length,
+          reason: engaged.reason,
         });
         break;
       }
@@ -155,11 +176,13 @@ export class RemediationJob {
     if (reported.length > 0) {
       const alert = plan.refusedBy === 'over-max-per-run' ? this.overMaxAlert(plan) : undefined;
       emails.push(
-        ...this.notifier.fallbackRecipients.map((to) => renderRunDigest(to, plan.runId, plan.mode, reported, alert)),
+        ...this.notifier.fallbackRecipients.map((to) =>
+          renderRunDigest(to, plan.runId, plan.mode, reported, alert, stopped),
+        ),
       );
     }
     const { sent, failed } = await this.send(emails);
-    const summary = summarize(plan.runId, plan.mode, status, all, sent, failed);
+    const summary = summarize(plan.runId, plan.mode, status, all, sent, failed, stopped && { reason: stopped.reason });
     await this.store.finishRun(plan.runId, status, this.clock(), summary);
     this.logger.log({ msg: `Remediation run ${plan.runId} ${status}`, ...summary });
     return summary;

@@ -58,4 +58,6 @@ export interface RemediationRunSummary {
   refused: Record<string, number>;
   emailsSent: number;
   emailsFailed: number;
+  /** Set when the kill switch stopped the run (before it started, or between two actions): the operator's reason. */
+  killSwitch?: { reason: string };
 }

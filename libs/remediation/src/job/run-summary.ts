@@ -1,5 +1,6 @@
 import type { RemediationOutcome } from '@app/store';
 import type { RemediationMode } from '../config/remediation.config';
+import type { KillSwitchEngaged } from './kill-switch';
 import type { Decision, RemediationRunSummary, RunStatus } from './remediation.types';
 
 /** The run's metrics: decisions by outcome, spared and refused by reason (logged as one line, stored with the run). */
@@ -10,6 +11,7 @@ export function summarize(
   decisions: readonly Pick<Decision, 'outcome' | 'reason'>[],
   emailsSent: number,
   emailsFailed: number,
+  killSwitch?: KillSwitchEngaged,
 ): RemediationRunSummary {
   const outcomes: Partial<Record<RemediationOutcome, number>> = {};
   const spared: Record<string, number> = {};
@@ -22,5 +24,16 @@ export function summarize(
       refused[d.reason] = (refused[d.reason] ?? 0) + 1;
     }
   }
-  return { event: 'remediation.summary', runId, mode, status, outcomes, spared, refused, emailsSent, emailsFailed };
+  const summary: RemediationRunSummary = {
+    event: 'remediation.summary',
+    runId,
+    mode,
+    status,
+    outcomes,
+    spared,
+    refused,
+    emailsSent,
+    emailsFailed,
+  };
+  return killSwitch ? { ...summary, killSwitch: { reason: killSwitch.reason } } : summary;
 }

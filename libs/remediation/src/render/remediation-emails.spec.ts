@@ -63,4 +63,18 @@ describe(renderRunDigest.name, () => {
     expect(sut.subject).toBe('Remediation run 5 refused: 12 actions wanted, more than 10');
     expect(sut.text).toContain('misconfiguration or of a mass event');
   });
+
+  it("heads a run the kill switch stopped with how many actions it left and the operator's reason", () => {
+    const stoppedBy = { reason: 'INC-4711 <b>mass event</b>', left: 3 };
+    const sut = renderRunDigest('sec@example.com', 6, 'enforce', decisions, undefined, stoppedBy);
+
+    expect(sut.subject).toBe('Remediation run 6 (enforce) stopped by the kill switch: 1 action(s), 2 decision(s)');
+    expect(sut.text).toContain(
+      'Run 6 in enforce mode was stopped by the kill switch before 3 action(s), recorded as refused (kill-switch). Reason given: INC-4711 <b>mass event</b>.',
+    );
+    expect(sut.html).toContain('Reason given: INC-4711 &lt;b&gt;mass event&lt;/b&gt;.');
+    expect(
+      renderRunDigest('sec@example.com', 6, 'enforce', decisions, undefined, { reason: '', left: 1 }).text,
+    ).toContain('Reason given: (none).');
+  });
 });

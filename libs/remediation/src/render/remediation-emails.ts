@@ -54,18 +54,25 @@ const OUTCOME_TITLE: Record<string, string> = {
   notified: 'Owner told before',
 };
 
-/** Every decision of the run for the security team; `alert` heads it when a limit refused the whole run. */
+/**
+ * Every decision of the run for the security team; `alert` heads it when a limit refused the whole run, `stopped`
+ * when the kill switch stopped it between two actions (with the operator's reason).
+ */
 export function renderRunDigest(
   to: string,
   runId: number,
   mode: ActiveMode,
   decisions: readonly Pick<RemediationDecisionInput, 'accountId' | 'userName' | 'accessKeyId' | 'outcome' | 'reason'>[],
   alert?: string,
+  stopped?: { reason: string; left: number },
 ): OutgoingEmail {
   const acted = decisions.filter((d) => d.outcome !== 'spared' && d.outcome !== 'notified').length;
+  const counts = `${acted} action(s), ${decisions.length} decision(s)`;
   const subject = alert
     ? `Remediation run ${runId} refused: ${alert}`
-    : `Remediation run ${runId} (${mode}): ${acted} action(s), ${decisions.length} decision(s)`;
+    : stopped
+      ? `Remediation run ${runId} (${mode}) stopped by the kill switch: ${counts}`
+      : `Remediation run ${runId} (${mode}): ${counts}`;
   const rows = decisions.map(
     (d) =>
       html`<tr>
@@ -90,7 +97,11 @@ export function renderRunDigest(
     ? [
         `Run ${runId} took no action: ${alert}. This is a sign of misconfiguration or of a mass event; check the ladder and REMEDIATION_* settings before the next run.`,
       ]
-    : [`Run ${runId} in ${mode} mode.`];
+    : stopped
+      ? [
+          `Run ${runId} in ${mode} mode was stopped by the kill switch before ${stopped.left} action(s), recorded as refused (kill-switch). Reason given: ${stopped.reason || '(none)'}. Every run refuses to start until the switch is released.`,
+        ]
+      : [`Run ${runId} in ${mode} mode.`];
   const { html: body, text } = page(subject, paragraphs, table);
   const lines = decisions.map(
     (d) =>
