@@ -11,6 +11,7 @@ import type { KeyRecord } from '../emulator-protocol';
 import { fixed, int, ms, pct, sec } from '../markdown';
 import { checkKeys, keysOk } from '../measure';
 import { keysCell, wholeSecondNow, type BenchContext, type SectionOutcome } from '../section';
+import { checkInventoryAnswer, type InventoryBody } from './inventory-check';
 
 export interface ApiSizes {
   users: number;
@@ -38,6 +39,9 @@ const MAX_P99_MS = 25;
 
 const REPORT_ROUTE = '/v1/iam/old-access-keys/credential-report';
 const REPORT_BODY = JSON.stringify({ hours: HOURS });
+/** The inventory route, answered from the store after one on-demand scan. */
+const INVENTORY_ROUTE = '/v1/iam/access-keys?include_exempted=true';
+const SCAN_WAIT_MS = 120_000;
 
 /** A node:http server that answers every request with the same bytes and nothing else: the floor. */
 const BARE_SERVER = `
@@ -60,7 +64,8 @@ interface Load {
  * The real API in its own process (apps/api/src/main.ts, bearer token and rate limit on), its IAM endpoint on the
  * emulator worker: one request per route warms the shared scans, then autocannon measures, side by side with the
  * same connections and duration, a bare node:http server sending the list-users answer's bytes, the warm
- * list-users GET, the warm credential-report POST, and a dashboard polling list-users with If-None-Match (304).
+ * list-users GET, the warm credential-report POST, the inventory GET from the store (after one on-demand scan),
+ * and a dashboard polling list-users with If-None-Match (304).
  */
 export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<SectionOutcome> {
   const outcome: SectionOutcome = { tables: [], targets: [], failures: [] };
@@ -77,6 +82,8 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
     API_TOKENS: BENCH_TOKEN,
     ALLOW_UNAUTHENTICATED: 'false',
     RATE_LIMIT_PER_MINUTE: String(BENCH_RATE_LIMIT),
+    // The inventory comes from the one scan the bench starts (POST /v1/scans), none on a schedule.
+    SCAN_INTERVAL_MINUTES: '0',
   });
   const auth = { authorization: `Bearer ${BENCH_TOKEN}` };
   const bodyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-api-')), 'list-users.json');
@@ -125,6 +132,35 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
       throw new Error(`credential-report warm-up answered ${report.status}`);
     }
 
+    ctx.progress(`api: one scan into the store (POST /v1/scans), then warming ${INVENTORY_ROUTE}`);
+    const inventoryBeforeMs = Date.now();
+    const scanId = await scanOnce(url, auth);
+    const inventoryStarted = performance.now();
+    const inventory = await fetch(`${url}${INVENTORY_ROUTE}`, { headers: auth });
+    const inventoryWarmMs = performance.now() - inventoryStarted;
+    const inventoryText = await inventory.text();
+    if (!inventory.ok) {
+      throw new Error(`${INVENTORY_ROUTE} warm-up answered ${inventory.status}: ${inventoryText.slice(0, 300)}`);
+    }
+    const [inventoryBefore, inventoryAfter] = await Promise.all(
+      [inventoryBeforeMs, Date.now()].map((nowMs) => ctx.worker.request({ op: 'expectedInventory', nowMs })),
+    );
+    const inventoryCheck = checkInventoryAnswer(
+      JSON.parse(inventoryText) as InventoryBody,
+      inventoryBefore,
+      inventoryAfter,
+    );
+    if (
+      inventoryCheck.lost + inventoryCheck.wrong + inventoryCheck.wrongFindings > 0 ||
+      !inventoryCheck.rootOk ||
+      inventoryCheck.returned !== inventoryCheck.expected
+    ) {
+      outcome.failures.push(
+        `API ${INVENTORY_ROUTE}: ${inventoryCheck.returned} keys of ${inventoryCheck.expected}, lost ${inventoryCheck.lost}, ` +
+          `wrong ${inventoryCheck.wrong}, wrong findings ${inventoryCheck.wrongFindings}, root ${inventoryCheck.root}`,
+      );
+    }
+
     writeFileSync(bodyFile, bytes);
     const barePort = await freePort();
     bare = track(spawn(process.execPath, ['-e', BARE_SERVER, bodyFile, String(barePort)], { stdio: 'pipe' }));
@@ -149,6 +185,7 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
         headers: { ...auth, 'content-type': 'application/json' },
         body: REPORT_BODY,
       }),
+      await load(`GET ${INVENTORY_ROUTE}`, true, { url: `${url}${INVENTORY_ROUTE}`, headers: auth }),
       await load(`GET ${ROUTE}, polling with If-None-Match: the last ETag seen`, false, {
         url: `${url}${ROUTE}`,
         headers: auth,
@@ -173,7 +210,7 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
     ];
     const iamDuringLoad = (await ctx.worker.request({ op: 'counters' })).totalIamRequests;
     const barePerSecond = loads[0].result.requests.average;
-    const polling = loads[3].result;
+    const polling = loads[4].result;
     const codes = polling.statusCodeStats as Partial<Record<string, { count: number }>> | undefined;
     const notModified = codes?.['304']?.count ?? 0;
     const changed = codes?.['200']?.count ?? 0;
@@ -182,7 +219,7 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
         `API ${ROUTE} polled with If-None-Match: ${int(notModified)} answers 304 and ${int(changed)} 200 of ${int(polling.requests.total)}`,
       );
     }
-    for (const { label, result } of loads.slice(1, 3)) {
+    for (const { label, result } of loads.slice(1, 4)) {
       if (result.non2xx > 0 || result.errors + result.timeouts > 0) {
         outcome.failures.push(
           `API ${label}: ${int(result.non2xx)} non-2xx, ${int(result.errors + result.timeouts)} errors`,
@@ -197,10 +234,13 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
         `API_TOKENS set and sent, RATE_LIMIT_PER_MINUTE=${int(BENCH_RATE_LIMIT)} so the limiter counts every request without refusing one, ` +
         `SCAN_CACHE_TTL_SECONDS=600 so the shared scans outlive the run) against ${int(started.users)} emulated users ` +
         `(${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call). One request per route warms the shared scans ` +
-        `(list-users: ${sec(warmMs)}, answer checked against the emulator, ${keysCell(check)}; credential report: ${sec(reportWarmMs)}). ` +
+        `(list-users: ${sec(warmMs)}, answer checked against the emulator, ${keysCell(check)}; credential report: ${sec(reportWarmMs)}); ` +
+        `then one on-demand scan (POST /v1/scans, scan ${scanId}; the process has DATA_DIR in a temp folder and SCAN_INTERVAL_MINUTES=0) ` +
+        `and one ${INVENTORY_ROUTE} from the store (${sec(inventoryWarmMs)}; ${int(inventoryCheck.returned)} keys of ${int(inventoryCheck.expected)}, ` +
+        `each checked with its last use and findings against the emulator, ${int(inventoryText.length)} bytes). ` +
         `Then autocannon runs in the bench process, one load after the other with ${sizes.connections} connections for ` +
         `${sizes.durationSeconds} s each: a bare node:http server (its own process) sending the list-users answer's ` +
-        `${int(bytes.length)} bytes, the two warm routes (${int(check.returned)} keys; the report's answer ${int(reportBytes)} bytes), ` +
+        `${int(bytes.length)} bytes, the three warm routes (${int(check.returned)} keys; the report's answer ${int(reportBytes)} bytes), ` +
         `and dashboards polling list-users with If-None-Match, each request sending the last tag any of them got: ${int(notModified)} answers were 304 ` +
         `without a body, ${int(changed)} were 200 with the changed body (an age moved a tenth of an hour). IAM calls during the loads: ${int(iamDuringLoad)}. ` +
         `Target (issue 15): each warm route at least ${pct(MIN_SHARE_OF_BARE)} of the bare server's requests/s with p99 under ${MAX_P99_MS} ms.`,
@@ -248,6 +288,26 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
     rmSync(path.dirname(bodyFile), { recursive: true, force: true });
   }
   return outcome;
+}
+
+/** Starts a scan with POST /v1/scans and waits for it to end; its id, or an error naming its status. */
+async function scanOnce(url: string, auth: Record<string, string>): Promise<number> {
+  const started = await fetch(`${url}/v1/scans`, { method: 'POST', headers: auth });
+  if (started.status !== 202) {
+    throw new Error(`POST /v1/scans answered ${started.status}: ${(await started.text()).slice(0, 300)}`);
+  }
+  const { scan_id: id } = (await started.json()) as { scan_id: number };
+  const deadline = Date.now() + SCAN_WAIT_MS;
+  for (;;) {
+    const scan = (await (await fetch(`${url}/v1/scans/${id}`, { headers: auth })).json()) as { status: string };
+    if (scan.status === 'complete') {
+      return id;
+    }
+    if (scan.status !== 'running' || Date.now() > deadline) {
+      throw new Error(`scan ${id} is ${scan.status} (waited at most ${SCAN_WAIT_MS} ms)`);
+    }
+    await sleep(100);
+  }
 }
 
 /**
