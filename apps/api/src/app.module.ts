@@ -4,7 +4,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { StoreModule } from '@app/store';
+import { RemediationRepository, StoreModule } from '@app/store';
 import { InventoryModule } from '@app/findings';
 import { IamModule } from '@app/iam';
 import { ScansModule } from '@app/scans';
@@ -14,6 +14,7 @@ import {
   IamHealthIndicator,
   LivenessIndicator,
   MetricsModule,
+  MetricsService,
   RateGovernorMetricsBinder,
   StoreHealthIndicator,
 } from '@app/observability';
@@ -33,6 +34,7 @@ import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { PreparedAnswers } from './http/prepared-answers';
 import { MetricsListener } from './metrics/metrics-listener';
+import { RemediationMetricsCollector } from './metrics/remediation-metrics.collector';
 import { OldKeysController } from './old-keys/old-keys.controller';
 import { RemediationsController } from './remediations/remediations.controller';
 import { ScansController } from './scans/scans.controller';
@@ -104,6 +106,12 @@ const AUTH_FAILURE_CLIENTS = 10_000;
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     MetricsListener,
+    {
+      provide: RemediationMetricsCollector,
+      inject: [MetricsService, RemediationRepository],
+      useFactory: (metrics: MetricsService, store: RemediationRepository) =>
+        new RemediationMetricsCollector(metrics.registry, store),
+    },
     {
       provide: AuthFailureLimiter,
       inject: [apiConfig.KEY],
