@@ -166,4 +166,68 @@ describeStore('remediation repository', (fx) => {
     ).resolves.toHaveLength(1);
     await expect(sut.decisionsOfRun(dry)).resolves.toHaveLength(1);
   });
+  it('gives the metrics: the latest finished run of each mode (a running one is not), decisions counted by run or since an instant', async () => {
+    const finished = async (mode: 'dry-run' | 'enforce', startedAt: string, status: 'complete' | 'stopped') => {
+      const id = await sut.startRun(mode, at(startedAt));
+      await sut.finishRun(id, status, at(startedAt.replace(':00Z', ':30Z')), {});
+      return id;
+    };
+    const decide = (
+      runId: number,
+      mode: 'dry-run' | 'enforce',
+      decidedAt: string,
+      outcome: 'spared' | 'deactivated' | 'would-deactivate',
+      reason: string,
+    ) => ({
+      runId,
+      mode,
+      accountId: ACCOUNT,
+      userName: 'alice',
+      accessKeyId: 'AKIAMETRICS000000001',
+      outcome,
+      reason,
+      decidedAt: at(decidedAt),
+    });
+    const olderDry = await finished('dry-run', '2026-06-01T10:00:00Z', 'complete');
+    const dry = await finished('dry-run', '2026-06-02T10:00:00Z', 'stopped');
+    const enforce = await finished('enforce', '2026-06-02T11:00:00Z', 'complete');
+    const running = await sut.startRun('enforce', at('2026-06-03T10:00:00Z'));
+    await sut.record([
+      decide(olderDry, 'dry-run', '2026-06-01T10:00:10Z', 'would-deactivate', 'expired-past-grace'),
+      decide(dry, 'dry-run', '2026-06-02T10:00:10Z', 'spared', 'used-recently'),
+      decide(dry, 'dry-run', '2026-06-02T10:00:11Z', 'spared', 'used-recently'),
+      decide(enforce, 'enforce', '2026-06-02T11:00:10Z', 'deactivated', 'expired-past-grace'),
+      decide(enforce, 'enforce', '2026-06-02T11:00:11Z', 'spared', 'in-grace-period'),
+      decide(running, 'enforce', '2026-06-03T10:00:10Z', 'deactivated', 'expired-past-grace'),
+    ]);
+
+    const snapshot = await sut.metricsSnapshot(at('2026-06-02T10:30:00Z'));
+
+    expect(snapshot.latestRuns).toEqual([
+      {
+        runId: dry,
+        mode: 'dry-run',
+        status: 'stopped',
+        startedAt: at('2026-06-02T10:00:00Z'),
+        finishedAt: at('2026-06-02T10:00:30Z'),
+      },
+      {
+        runId: enforce,
+        mode: 'enforce',
+        status: 'complete',
+        startedAt: at('2026-06-02T11:00:00Z'),
+        finishedAt: at('2026-06-02T11:00:30Z'),
+      },
+    ]);
+    expect(snapshot.latestRunDecisions).toEqual([
+      { mode: 'dry-run', outcome: 'spared', reason: 'used-recently', count: 2 },
+      { mode: 'enforce', outcome: 'deactivated', reason: 'expired-past-grace', count: 1 },
+      { mode: 'enforce', outcome: 'spared', reason: 'in-grace-period', count: 1 },
+    ]);
+    expect(snapshot.decisionsSince).toEqual([
+      { mode: 'enforce', outcome: 'deactivated', reason: 'expired-past-grace', count: 2 },
+      { mode: 'enforce', outcome: 'spared', reason: 'in-grace-period', count: 1 },
+    ]);
+    await expect(sut.decisionCounts({ runIds: [] })).resolves.toEqual([]);
+  });
 });
