@@ -61,6 +61,7 @@ describe(exitCodeOf.name, () => {
     ['over the maximum', summarize(1, 'enforce', 'refused', decisions('refused', 'over-max-per-run'), 1, 0), 1],
     ['a failed action', summarize(1, 'enforce', 'complete', decisions('failed'), 1, 0), 1],
     ['the kill switch', summarize(1, 'enforce', 'stopped', decisions('refused', 'kill-switch'), 1, 0), 1],
+    ['a run the kill switch kept from starting', summarize(1, 'enforce', 'stopped', [], 0, 0, { reason: 'INC-1' }), 1],
     ['a mail not sent', summarize(1, 'enforce', 'complete', decisions('deactivated'), 1, 1), 1],
   ])('%s gives %s', (_, summary, code) => {
     expect(exitCodeOf(summary)).toBe(code);
