@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import {
   DEFAULT_IPV6_SUBNET_PREFIX,
@@ -14,15 +14,12 @@ import { MetricsService } from '@app/observability';
 import {
   BearerTokenGuard,
   installRawFastPath,
-  preparedAnswerFastPath,
   rawFastPath,
-  requestId,
   requestIdFor,
   requestLogLevel,
   SECURITY_HEADERS,
   ShutdownState,
   SlidingWindowThrottlerStorage,
-  type FastPathRateLimit,
   type RawFastPathRateLimit,
 } from '@app/platform';
 import type { ApiConfig } from '../config/api.config';
@@ -47,12 +44,12 @@ function clientIpOf(app: Express, trustProxy: ApiConfig['trustProxy']): (req: In
 }
 
 /**
- * Puts the warm read routes' fast paths in front of the app (see rawFastPath and preparedAnswerFastPath): GET and
- * HEAD on the `node:http` server before Express, POST (whose body the app's parser reads) before the router. The
- * same checks with the same objects (BearerTokenGuard, the throttler's storage, limit and window, the security
- * headers, pino's request logger and its level, the HTTP metrics), read from the app, so nothing is configured
- * twice. Left out (everything goes through the full pipeline) when any of them is missing, as in slim test
- * modules; stepped aside while the server drains (its answers must say Connection: close).
+ * Puts the warm read routes' fast path on the `node:http` server, in front of Express (see rawFastPath): the same
+ * checks with the same objects (BearerTokenGuard, the throttler's storage, limit, window and client key under
+ * TRUST_PROXY, the security headers, the request id rule, pino's request logger and its level, the HTTP metrics),
+ * read from the app, so nothing is configured twice. Left out (everything goes through the full pipeline) when any
+ * of them is missing, as in slim test modules; stepped aside while the server drains (graceful shutdown's
+ * Connection: close is set on the response after the request event, too late for an answer written within it).
  */
 export function installWarmFastPath(app: INestApplication, config: ApiConfig, get: Get): void {
   const answers = get(PreparedAnswers);
@@ -64,8 +61,7 @@ export function installWarmFastPath(app: INestApplication, config: ApiConfig, ge
     return;
   }
   const clientIp = clientIpOf(app.getHttpAdapter().getInstance() as Express, config.trustProxy);
-  let rateLimit: FastPathRateLimit | undefined;
-  let rawRateLimit: RawFastPathRateLimit | undefined;
+  let rateLimit: RawFastPathRateLimit | undefined;
   if (config.rateLimitPerMinute > 0) {
     const storage = get(getStorageToken());
     const options = get<ThrottlerModuleOptions>(getOptionsToken());
@@ -78,7 +74,7 @@ export function installWarmFastPath(app: INestApplication, config: ApiConfig, ge
       return;
     }
     const limitText = String(limit);
-    rawRateLimit = {
+    rateLimit = {
       wouldRefuse: (req) => storage.wouldBlock(rateLimitKey(clientIp(req)), limit, THROTTLER),
       count: (req, head) => {
         const hit = storage.hit(rateLimitKey(clientIp(req)), ttl, limit, ttl, THROTTLER);
@@ -92,61 +88,29 @@ export function installWarmFastPath(app: INestApplication, config: ApiConfig, ge
         );
       },
     };
-    rateLimit = {
-      wouldRefuse: (req) => storage.wouldBlock(rateLimitKey(req.ip), limit, THROTTLER),
-      count: (req, res) => {
-        const hit = storage.hit(rateLimitKey(req.ip), ttl, limit, ttl, THROTTLER);
-        res.setHeader('X-RateLimit-Limit', limitText);
-        res.setHeader('X-RateLimit-Remaining', String(Math.max(0, limit - hit.totalHits)));
-        res.setHeader('X-RateLimit-Reset', String(hit.timeToExpire));
-      },
-    };
   }
-  const nowMs = () => clock.now().getTime();
-  const open = () => !shutdown.draining;
-  const observe = (req: IncomingMessage, res: ServerResponse, route: string, startedAt: bigint) => {
-    const elapsedNs = process.hrtime.bigint() - startedAt;
-    metrics.observeHttp(route, req.method ?? 'UNKNOWN', res.statusCode, Number(elapsedNs) / 1e9);
-    // Set by nestjs-pino when the app initializes, after this is installed.
-    const logger = PinoLogger.root as PinoLogger['logger'] | undefined;
-    if (logger === undefined) {
-      return;
-    }
-    const level = requestLogLevel(req, res);
-    if (logger.isLevelEnabled(level)) {
-      // The line pino-http writes for any request: the same logger, serializers, redaction and fields.
-      logger[level]({ req, res, responseTime: Math.round(Number(elapsedNs) / 1e6) }, 'request completed');
-    }
-  };
-
   installRawFastPath(
     app.getHttpServer() as Server,
     rawFastPath({
       answers: answers.cache,
-      nowMs,
+      nowMs: () => clock.now().getTime(),
       authorized: (authorization) => guard.accepts(authorization),
-      rateLimit: rawRateLimit,
+      rateLimit: rateLimit,
       commonHeaders: SECURITY_HEADERS,
       requestId: requestIdFor,
-      open,
+      open: () => !shutdown.draining,
       served: (req, res, route, id, startedAt) => {
-        req.id = id;
-        observe(req, res, route, startedAt);
+        const elapsedNs = process.hrtime.bigint() - startedAt;
+        metrics.observeHttp(route, req.method ?? 'UNKNOWN', res.statusCode, Number(elapsedNs) / 1e9);
+        // Set by nestjs-pino when the app initializes, after this is installed.
+        const logger = PinoLogger.root as PinoLogger['logger'] | undefined;
+        const level = requestLogLevel(req, res);
+        if (logger?.isLevelEnabled(level)) {
+          // The line pino-http writes for any request: the same logger, serializers, redaction and fields.
+          req.id = id;
+          logger[level]({ req, res, responseTime: Math.round(Number(elapsedNs) / 1e6) }, 'request completed');
+        }
       },
-    }),
-  );
-  app.use(
-    preparedAnswerFastPath({
-      answers: answers.cache,
-      nowMs,
-      authorized: (req) => guard.accepts(req.headers.authorization),
-      rateLimit,
-      methods: ['POST'],
-      open,
-      requestId: (req, res) => {
-        req.id = requestId(req, res);
-      },
-      served: (req, res, route, startedAt) => observe(req, res, route, startedAt),
     }),
   );
 }

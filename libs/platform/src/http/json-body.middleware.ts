@@ -14,7 +14,15 @@ const BODY_ERROR = Symbol('bodyError');
 /** Where {@link jsonBody} keeps a refusal on the request (read by {@link RequestBodyGuard} and the fast path). */
 export const BODY_ERROR_KEY: symbol = BODY_ERROR;
 
-type BodyRequest = Request & { [BODY_ERROR]?: Error };
+/** A body read before the app by {@link readJsonBody}: the parsed object, or why it was refused. */
+export interface ReadBody {
+  body?: object;
+  error?: Error;
+}
+
+const READ_BODY = Symbol('readBody');
+
+type BodyRequest = Request & { [BODY_ERROR]?: Error; [READ_BODY]?: ReadBody };
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const PARAMETER = new RegExp(`^(${TOKEN})=(${TOKEN}|"(?:[^"\\\\]|\\\\.)*")$`);
@@ -131,7 +139,7 @@ function depthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
-function parseBody(text: string): { body?: object; error?: Error } {
+function parseBody(text: string): ReadBody {
   if (text.trim() === '') {
     return { error: invalid('body', `body is required: a JSON object such as ${BODY_EXAMPLE}`) };
   }
@@ -192,6 +200,16 @@ export function jsonBody(options: { optionalOn?: readonly string[] } = {}): Requ
       refuse(refused);
       return;
     }
+    const read = req[READ_BODY];
+    if (read !== undefined) {
+      if (read.error) {
+        refuse(read.error);
+      } else {
+        req.body = read.body;
+        next();
+      }
+      return;
+    }
     readText(req, (err, text) => {
       if (err) {
         req.resume();
@@ -207,6 +225,30 @@ export function jsonBody(options: { optionalOn?: readonly string[] } = {}): Requ
       next();
     });
   };
+}
+
+/**
+ * Reads a POST's JSON body ahead of the app, as {@link jsonBody} would (same headers accepted, same limits, same
+ * refusals), and keeps the outcome on the request so that jsonBody uses it instead of reading again; `done` gets it.
+ * False, with nothing read, when jsonBody would not read this request's body (another method, no body announced,
+ * an Expect it could not meet, headers it refuses): the app then answers the request as before.
+ */
+export function readJsonBody(req: IncomingMessage, done: (read: ReadBody) => void): boolean {
+  if (req.method !== 'POST' || unmetExpectations.has(req) || !announcesBody(req) || refuseHeaders(req)) {
+    return false;
+  }
+  readText(req, (err, text) => {
+    let read: ReadBody;
+    if (err) {
+      req.resume();
+      read = { error: err };
+    } else {
+      read = parseBody(text ?? '');
+    }
+    (req as BodyRequest)[READ_BODY] = read;
+    done(read);
+  });
+  return true;
 }
 
 /** Raises the body error {@link jsonBody} kept on the request; registered as the last global guard. */

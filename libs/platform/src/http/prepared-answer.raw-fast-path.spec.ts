@@ -1,5 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Request, Response } from 'express';
+import { BODY_ERROR_KEY, BODY_LIMIT_BYTES, jsonBody } from './json-body.middleware';
 import { PreparedAnswerCache } from './prepared-answer.cache';
 import { installRawFastPath, rawFastPath, type RawFastPathOptions } from './prepared-answer.raw-fast-path';
 
@@ -45,10 +47,13 @@ describe(rawFastPath.name, () => {
     open = true;
     counted = 0;
     served = jest.fn();
-    // The app behind: answers 299 so a test sees the request went through.
-    app = jest.fn((_req, res) => {
-      res.writeHead(299, { 'X-App': 'yes' });
-      res.end('app');
+    // The app behind: its body parser, then 299 with what the parser made of the body.
+    app = jest.fn((req, res) => {
+      jsonBody()(req as Request, res as Response, () => {
+        const refusal = (req as Request & Record<symbol, unknown>)[BODY_ERROR_KEY] as { message: string } | undefined;
+        res.writeHead(299, { 'X-App': 'yes' });
+        res.end(refusal ? `refused: ${refusal.message}` : `app ${JSON.stringify((req as Request).body ?? null)}`);
+      });
     });
     await answers.answer({
       key: 'k',
@@ -56,6 +61,7 @@ describe(rawFastPath.name, () => {
       build: () => Promise.resolve({ value: { n: 1 }, validUntilMs: 1_000 }),
     });
     answers.remember(`GET ${URL_}`, 'k', ROUTE);
+    answers.remember(`POST ${URL_} {"a":[1,2]}`, 'k', ROUTE);
     server = createServer(app);
     installRawFastPath(
       server,
@@ -129,15 +135,53 @@ describe(rawFastPath.name, () => {
     ['a missing token', () => send(port, 'GET', URL_, {})],
     ['a wrong token', () => get({ authorization: 'Bearer nope' })],
     ['another URL', () => get({}, `${ROUTE}?a=2`)],
-    ['a POST', () => send(port, 'POST', URL_, { authorization: TOKEN, 'content-type': 'application/json' }, '{}')],
+    ['a PUT', () => send(port, 'PUT', URL_, { authorization: TOKEN, 'content-type': 'application/json' }, '{}')],
+    ['an Expect', () => get({ expect: '100-continue' })],
     ['a body on GET', () => send(port, 'GET', URL_, { authorization: TOKEN, 'content-length': '1' }, 'x')],
     ['a chunked body on GET', () => get({ 'transfer-encoding': 'chunked' })],
   ])('leaves %s to the app, uncounted', async (_case, call) => {
     const res = await call();
     expect(res.status).toBe(299);
-    expect(res.body).toBe('app');
+    expect(res.body).toMatch(/^(app|refused)/);
     expect(app).toHaveBeenCalledTimes(1);
     expect(counted).toBe(0);
+    expect(served).not.toHaveBeenCalled();
+  });
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    send(port, 'POST', URL_, { authorization: TOKEN, 'content-type': 'application/json', ...headers }, body);
+
+  it('reads a POST body as the app would and answers a remembered one (the same JSON, however spaced)', async () => {
+    const res = await post('{ "a": [1, 2] }', { 'content-length': '15' });
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('{"n":1}');
+    expect(res.headers['x-ratelimit-remaining']).toBe('9');
+    expect(app).not.toHaveBeenCalled();
+    expect(served.mock.calls.map(([req, r, route]) => [req.method, r.statusCode, route])).toEqual([
+      ['POST', 200, ROUTE],
+    ]);
+  });
+
+  it('hands a POST it read to the app with what it read, for the app’s body parser to use as its own', async () => {
+    expect(await post('{"a":[2,1]}')).toMatchObject({ status: 299, body: 'app {"a":[2,1]}' });
+    expect(await post('{"a":')).toMatchObject({ status: 299, body: 'refused: body must be valid JSON' });
+    const big = JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT_BYTES) });
+    const chunked = await post(big, { 'transfer-encoding': 'chunked' });
+    expect(chunked).toMatchObject({ status: 299, body: 'refused: request entity too large' });
+    expect(app).toHaveBeenCalledTimes(3);
+    expect(counted).toBe(0);
+  });
+
+  it('leaves a POST unread to the app when its token fails or its headers are refused', async () => {
+    expect(await post('{"a":[1,2]}', { authorization: 'Bearer nope' })).toMatchObject({
+      status: 299,
+      body: 'app {"a":[1,2]}',
+    });
+    expect(await post('{"a":[1,2]}', { 'content-type': 'text/plain' })).toMatchObject({
+      status: 299,
+      body: 'refused: Content-Type must be application/json with a JSON object body',
+    });
+    expect(app).toHaveBeenCalledTimes(2);
     expect(served).not.toHaveBeenCalled();
   });
 
