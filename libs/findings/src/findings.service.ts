@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { findingsConfig, type FindingsConfig } from './config/findings.config';
 import type { FindingThresholds, KeyFacts, KeyFindings } from './findings.types';
-import { findingsForAll } from './policy/findings.policy';
+import { findingsChangeAt, findingsForAll } from './policy/findings.policy';
 
 /** The findings policy with the configured thresholds; a request may override any of them for itself. */
 @Injectable()
@@ -17,7 +17,22 @@ export class FindingsService {
     now: Date,
     overrides: Partial<FindingThresholds> = {},
   ): KeyFindings<K>[] {
+    return findingsForAll(keys, now, this.merged(overrides));
+  }
+
+  /** The first instant after `now` at which {@link evaluate} of these keys gives other findings; Infinity if none. */
+  changeAt(keys: readonly KeyFacts[], now: Date, overrides: Partial<FindingThresholds> = {}): number {
+    const thresholds = this.merged(overrides);
+    const nowMs = now.getTime();
+    let at = Infinity;
+    for (const key of keys) {
+      at = Math.min(at, findingsChangeAt(key, nowMs, thresholds));
+    }
+    return at;
+  }
+
+  private merged(overrides: Partial<FindingThresholds>): FindingThresholds {
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-    return findingsForAll(keys, now, { ...this.config.thresholds, ...defined });
+    return { ...this.config.thresholds, ...defined };
   }
 }

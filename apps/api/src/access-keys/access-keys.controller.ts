@@ -1,7 +1,8 @@
-import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, type OnModuleInit, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IAM_CLOCK, type Clock } from '@app/iam';
 import { StoredInventoryService } from '@app/scans';
+import { InventoryChangeFeed } from '@app/store';
 import type { Request, Response } from 'express';
 import { answerKey, PreparedAnswers } from '../http/prepared-answers';
 import { AccountsFailedException } from '../old-keys/accounts-failed.exception';
@@ -13,15 +14,23 @@ import {
   FINDING_MESSAGE,
 } from './access-keys.dto';
 
+const ROUTE_KEY = 'access-keys';
+
 @ApiTags('access-keys')
 @ApiBearerAuth()
 @Controller({ path: 'iam/access-keys', version: '1' })
-export class AccessKeysController {
+export class AccessKeysController implements OnModuleInit {
   constructor(
     private readonly inventory: StoredInventoryService,
     private readonly answers: PreparedAnswers,
+    private readonly changes: InventoryChangeFeed,
     @Inject(IAM_CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** A kept answer goes the moment the stored inventory changes, whichever process changed it. */
+  async onModuleInit(): Promise<void> {
+    await this.changes.subscribe(() => this.answers.cache.forget(ROUTE_KEY));
+  }
 
   @Get()
   @ApiOperation({
@@ -64,10 +73,10 @@ export class AccessKeysController {
   async list(@Query() query: AccessKeysQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const allowPartial = query.allow_partial ?? false;
     const nowMs = this.clock.now().getTime();
-    // An ETag per answer, so a polling dashboard gets 304 and no body. Not reused past this instant: every age
-    // and time-bound finding in it is judged now, and the stored inventory may change under it.
+    // An ETag per answer, so a polling dashboard gets 304 and no body; the bytes are served again until an age,
+    // finding or exemption in them moves, or the stored inventory changes.
     await this.answers.send(req, res, {
-      key: answerKey('access-keys', {
+      key: answerKey(ROUTE_KEY, {
         source: query.source,
         max_age_seconds: query.max_age_seconds,
         account_id: query.account_id,
@@ -98,7 +107,7 @@ export class AccessKeysController {
         if (!result.complete && !allowPartial) {
           throw new AccountsFailedException(body.accounts, result.accounts);
         }
-        return { value: body, validUntilMs: nowMs };
+        return { value: body, validUntilMs: result.validUntilMs };
       },
     });
   }

@@ -2,6 +2,7 @@ import type { Exemption } from './exemption.types';
 import {
   exemptionFor,
   exemptionMatches,
+  exemptionsChangeAt,
   expiredBetween,
   expiringWithin,
   resolveExemption,
@@ -161,5 +162,16 @@ describe('expiry windows', () => {
 
   it('expiredBetween: expired at or after since and no longer active now', () => {
     expect(reasons(expiredBetween(all, new Date('2026-01-20T00:00:00.000Z'), now))).toEqual(['12 days ago', 'now']);
+  });
+});
+
+describe(exemptionsChangeAt.name, () => {
+  it('names the first expiry still ahead; one at this very instant has already lapsed', () => {
+    const later = new Date(EXPIRES.getTime() + 1_000);
+    const list = [exemption({ expiresAt: later }), exemption(), exemption({ expiresAt: BEFORE })];
+    expect(exemptionsChangeAt(list, BEFORE)).toBe(EXPIRES.getTime());
+    expect(exemptionsChangeAt(list, EXPIRES)).toBe(later.getTime());
+    expect(exemptionsChangeAt(list, later)).toBe(Infinity);
+    expect(exemptionsChangeAt([], BEFORE)).toBe(Infinity);
   });
 });

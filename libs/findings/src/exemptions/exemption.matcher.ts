@@ -34,6 +34,19 @@ export function exemptionActive(exemption: Exemption, now: Date): boolean {
   return now.getTime() < exemption.expiresAt.getTime();
 }
 
+/** The first expiry after `now` among these exemptions (where what they exempt changes), Infinity if none. */
+export function exemptionsChangeAt(exemptions: Iterable<Exemption>, now: Date): number {
+  const nowMs = now.getTime();
+  let at = Infinity;
+  for (const e of exemptions) {
+    const expires = e.expiresAt.getTime();
+    if (expires > nowMs && expires < at) {
+      at = expires;
+    }
+  }
+  return at;
+}
+
 export function exemptionCovers(exemption: Exemption, finding: FindingCode): boolean {
   return exemption.findings === 'all' || exemption.findings.includes(finding);
 }

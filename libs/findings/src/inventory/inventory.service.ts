@@ -15,6 +15,7 @@ import {
   type Clock,
   type KeyLastUse,
 } from '@app/iam';
+import { exemptionsChangeAt } from '../exemptions/exemption.matcher';
 import { ExemptionsService } from '../exemptions/exemptions.service';
 import type { Exemption } from '../exemptions/exemption.types';
 import { FindingsService } from '../findings.service';
@@ -169,9 +170,24 @@ export class InventoryService {
     },
     query: Omit<InventoryQuery, 'source' | 'accountIds'>,
     now: Date,
-  ): InventoryResult {
-    const judged = this.findings.evaluate(input.keys, now, query.thresholds ?? {});
-    return this.assemble(judged, input.rootKeys, input.tagExemption, input, query, now).answer;
+  ): InventoryResult & { judgedUntilMs: number } {
+    const overrides = query.thresholds ?? {};
+    const judged = this.findings.evaluate(input.keys, now, overrides);
+    const { answer, all } = this.assemble(judged, input.rootKeys, input.tagExemption, input, query, now);
+    // Until a threshold is crossed or an exemption that could apply lapses, every judgment above holds.
+    const exemptions = new Set(this.exemptions.declared);
+    for (const key of all) {
+      const tag = input.tagExemption(key);
+      if (tag) {
+        exemptions.add(tag);
+      }
+    }
+    const judgedUntilMs = Math.min(
+      this.findings.changeAt(input.keys, now, overrides),
+      this.findings.changeAt(input.rootKeys, now, overrides),
+      exemptionsChangeAt(exemptions, now),
+    );
+    return { ...answer, judgedUntilMs };
   }
 
   /** Findings gauges after a scan that kept every account's part (the stored inventory's own report). */

@@ -1,5 +1,5 @@
 import type { FindingThresholds, KeyFacts } from '../findings.types';
-import { findingsFor, findingsForAll } from './findings.policy';
+import { findingsChangeAt, findingsFor, findingsForAll } from './findings.policy';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -165,5 +165,42 @@ describe(findingsForAll.name, () => {
       { key: otherAccountAlice, findings: [] },
       { key: a2, findings: ['two_active'] },
     ]);
+  });
+});
+
+describe(findingsChangeAt.name, () => {
+  const at = (k: KeyFacts) => findingsChangeAt(k, NOW.getTime(), THRESHOLDS);
+  /** The findings a millisecond before and at the instant findingsChangeAt names. */
+  const around = (k: KeyFacts, ms: number) =>
+    [ms - 1, ms].map((t) => findingsFor([k], new Date(t), THRESHOLDS)[0].findings);
+
+  it('names the instant a young key turns old, and findingsFor agrees on both sides of it', () => {
+    const k = key({ createdDate: ago(2159 * HOUR), lastUsedDate: ago(HOUR) });
+    expect(at(k)).toBe(NOW.getTime() + HOUR);
+    expect(around(k, at(k))).toEqual([[], ['old']]);
+  });
+
+  it('names the instant an Active key goes unused, before it turns old', () => {
+    const k = key({ createdDate: ago(10 * DAY), lastUsedDate: ago(44 * DAY) });
+    expect(at(k)).toBe(NOW.getTime() + DAY);
+    expect(around(k, at(k))).toEqual([[], ['unused']]);
+  });
+
+  it('names the end of the never-used grace for an Active key never used', () => {
+    const k = key({ createdDate: ago(1079 * HOUR), lastUsedDate: null });
+    expect(at(k)).toBe(NOW.getTime() + HOUR);
+    expect(around(k, at(k))).toEqual([[], ['never_used']]);
+  });
+
+  it('ignores use for an Inactive key (only old can come), and has nothing ahead once every finding is in', () => {
+    const inactive = key({ status: 'Inactive', createdDate: ago(10 * DAY), lastUsedDate: ago(44 * DAY) });
+    expect(at(inactive)).toBe(ago(10 * DAY).getTime() + 2160 * HOUR);
+    expect(at(key({ createdDate: ago(3000 * HOUR), lastUsedDate: null }))).toBe(Infinity);
+  });
+
+  it('a threshold reached exactly now is behind, not ahead', () => {
+    expect(at(key({ createdDate: ago(2160 * HOUR), lastUsedDate: ago(HOUR) }))).toBe(
+      NOW.getTime() + 44 * DAY + 23 * HOUR,
+    );
   });
 });

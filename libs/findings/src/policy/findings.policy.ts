@@ -61,6 +61,27 @@ export function findingsFor<K extends KeyFacts>(
   });
 }
 
+/**
+ * The first instant (epoch ms) after `nowMs` at which time alone changes the key's findings (a threshold
+ * crossed: old, unused, never_used), Infinity when none lies ahead. Findings only appear with time; two_active
+ * moves with the keys themselves, never with the clock.
+ */
+export function findingsChangeAt(key: KeyFacts, nowMs: number, thresholds: FindingThresholds): number {
+  const ahead = (since: Date, spanMs: number) => {
+    const at = since.getTime() + spanMs;
+    return at > nowMs ? at : Infinity;
+  };
+  const old = ahead(key.createdDate, thresholds.rotationMaxAgeHours * HOUR_MS);
+  if (key.status !== 'Active') {
+    return old;
+  }
+  const use =
+    key.lastUsedDate === null
+      ? ahead(key.createdDate, thresholds.neverUsedGraceHours * HOUR_MS)
+      : ahead(key.lastUsedDate, thresholds.unusedMaxDays * DAY_MS);
+  return Math.min(old, use);
+}
+
 /** findingsFor over keys of any number of users and accounts, grouped by owner; the answer keeps the input order. */
 export function findingsForAll<K extends KeyFacts>(
   keys: readonly K[],

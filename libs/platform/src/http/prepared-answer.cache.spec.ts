@@ -93,4 +93,15 @@ describe(PreparedAnswerCache.name, () => {
     expect(sut.warm('GET /v?x=1', 999)).toBeUndefined();
     expect(sut.warm('GET /a?x=1', 1_000)).toBeUndefined();
   });
+
+  it("forgets one route's answers by key prefix, and the fast path stops serving them", async () => {
+    await sut.answer({ key: 'inventory?x=1', nowMs: 0, build });
+    await sut.answer({ key: 'old-keys?x=1', nowMs: 0, build });
+    sut.remember('GET /inventory?x=1', 'inventory?x=1', '/inventory');
+    sut.forget('inventory');
+    expect(sut.warm('GET /inventory?x=1', 1)).toBeUndefined();
+    await sut.answer({ key: 'old-keys?x=1', nowMs: 1, build });
+    await sut.answer({ key: 'inventory?x=1', nowMs: 1, build });
+    expect(build).toHaveBeenCalledTimes(3);
+  });
 });

@@ -73,6 +73,15 @@ export class PreparedAnswerCache {
     this.requests.clear();
   }
 
+  /** Forgets the answers whose key starts with `prefix` (one route's, when the data it is built from changed). */
+  forget(prefix: string): void {
+    for (const key of this.answers.keys()) {
+      if (key.startsWith(prefix)) {
+        this.answers.delete(key);
+      }
+    }
+  }
+
   /**
    * Notes that the request `signature` (its method, URL and body, exactly as sent) was answered with `key`'s
    * answer after every guard and pipe passed, so the same request again may be served from

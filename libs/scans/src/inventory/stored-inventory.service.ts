@@ -12,6 +12,7 @@ import {
 } from '@app/findings';
 import {
   ageHours,
+  ageHoursChangeAt,
   compareAccountKeys,
   IAM_CLOCK,
   accountsNotConfigured,
@@ -19,7 +20,7 @@ import {
   type Clock,
   type ScanSource,
 } from '@app/iam';
-import { InventoryRepository, type AccountInventory, type AccountState } from '@app/store';
+import { InventoryChangeFeed, InventoryRepository, type AccountInventory, type AccountState } from '@app/store';
 import { scansConfig } from '../config/scans.config';
 import { ScansErrorCode, ScansException } from '../errors/scans.exception';
 import { InventoryScanRunner } from '../runner/inventory-scan.runner';
@@ -36,6 +37,13 @@ export interface StoredInventoryResult extends InventoryResult {
   version: string;
   /** The scan this request waited for, if any. */
   scanId?: number;
+  /**
+   * Epoch ms (IAM_CLOCK) before which the same question gets this very answer, provided the inventory does not
+   * change meanwhile (InventoryChangeFeed says when it does): the next instant an age moves at its precision, a
+   * threshold is crossed, an exemption lapses or an account's data grows older than max_age_seconds. The answer's
+   * own instant when it cannot be reused (a scan was waited for, or changes are not heard).
+   */
+  validUntilMs: number;
 }
 
 /** Good enough: read within max_age_seconds of the request (0: only by a scan it waited for), or by that scan. */
@@ -88,6 +96,7 @@ export class StoredInventoryService {
     private readonly repository: InventoryRepository,
     private readonly inventory: InventoryService,
     private readonly runner: InventoryScanRunner,
+    private readonly changes: InventoryChangeFeed,
     @Inject(scansConfig.KEY) private readonly config: ConfigType<typeof scansConfig>,
     @Inject(IAM_CLOCK) private readonly clock: Clock,
   ) {}
@@ -97,11 +106,18 @@ export class StoredInventoryService {
     const asked = this.clock.now();
     let waitedFor: number | undefined;
     for (;;) {
+      const heardAt = this.changes.live ? this.changes.version : undefined;
       const snapshot = await this.snapshot(query.accountIds);
       const fresh = { asked, maxAgeSeconds: query.maxAgeSeconds, fromScan: waitedFor };
       // Once a scan this request waited for has ended, what is still lacking failed in it: the answer says so.
       if (this.lacking(snapshot, fresh) === 0 || waitedFor !== undefined) {
-        return { ...this.answer(snapshot, query, fresh), ...(waitedFor !== undefined && { scanId: waitedFor }) };
+        const answer = this.answer(snapshot, query, fresh);
+        const reusable = waitedFor === undefined && heardAt !== undefined && this.changes.version === heardAt;
+        return {
+          ...answer,
+          ...(waitedFor !== undefined && { scanId: waitedFor }),
+          ...(!reusable && { validUntilMs: this.clock.now().getTime() }),
+        };
       }
       const scan = await this.runner.start({
         trigger: 'on-demand',
@@ -225,12 +241,21 @@ export class StoredInventoryService {
     for (const k of result.keys) {
       counts.set(k.accountId, (counts.get(k.accountId) ?? 0) + 1);
     }
+    let validUntilMs = result.judgedUntilMs;
     for (const a of result.accounts) {
       if (a.status === 'ok') {
         a.keyCount = counts.get(a.accountId) ?? 0;
+        if (fresh.maxAgeSeconds !== undefined) {
+          // Fresh while at most max_age_seconds old: a millisecond later the same question asks for a scan.
+          validUntilMs = Math.min(validUntilMs, a.dataReadAt.getTime() + fresh.maxAgeSeconds * 1000 + 1);
+        }
       }
     }
-    return { ...result, version: version.join(',') };
+    for (const k of [...result.keys, ...result.rootKeys]) {
+      validUntilMs = Math.min(validUntilMs, ageHoursChangeAt(now, k.createdDate));
+    }
+    const { judgedUntilMs: _judged, ...answer } = result;
+    return { ...answer, version: version.join(','), validUntilMs };
   }
 }
 

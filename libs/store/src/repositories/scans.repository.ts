@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { and, asc, desc, eq, gt, inArray, ne } from 'drizzle-orm';
-import type { StoreEngine } from '../engine/store-engine';
+import { InventoryChangeFeed } from '../changes/inventory-change.feed';
+import type { StoreEngine, StoreTx } from '../engine/store-engine';
 import { accounts, scanAccounts, scans, tagExemptions } from '../schema';
 import { STORE_ENGINE } from '../store.constants';
 import type {
@@ -30,7 +31,17 @@ export class ScansRepository {
     private readonly accounts: AccountsRepository,
     private readonly inventory: InventoryRepository,
     private readonly findings: FindingsRepository,
+    @Optional() private readonly changes?: InventoryChangeFeed,
   ) {}
+
+  /** A transaction whose readers in this process are told of it at once (others hear it through the feed). */
+  private async write<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.engine.db.transaction(work);
+    } finally {
+      this.changes?.changedHere();
+    }
+  }
 
   /** A running scan with a pending part per account. */
   async start(input: {
@@ -41,7 +52,7 @@ export class ScansRepository {
     /** `all` (default) or `index/count`. */
     shard?: string;
   }): Promise<number> {
-    return this.engine.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const [row] = await tx
         .insert(scans)
         .values({
@@ -69,7 +80,7 @@ export class ScansRepository {
    * latest recorded one is left out (its part fails as SUPERSEDED): an older read never overwrites a newer.
    */
   async recordAccount(r: AccountScanResult): Promise<RecordOutcome> {
-    return this.engine.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const [scan] = await tx.select({ status: scans.status }).from(scans).where(eq(scans.id, r.scanId));
       if (!scan) {
         throw new ScanStateError(`Scan ${r.scanId} does not exist`);
@@ -125,7 +136,7 @@ export class ScansRepository {
   }
 
   async failAccount(scanId: number, accountId: string, errorCode: string, at: Date): Promise<void> {
-    await this.engine.db.transaction(async (tx) => {
+    await this.write(async (tx) => {
       await this.accounts.upsert(accountId, null, at, tx);
       const failed = { status: 'failed' as const, finishedAt: at, errorCode };
       await tx
@@ -137,7 +148,7 @@ export class ScansRepository {
 
   /** An account listed but not scannable (its state, e.g. SUSPENDED, as the reason). */
   async skipAccount(scanId: number, accountId: string, name: string | null | undefined, reason: string, at: Date) {
-    await this.engine.db.transaction(async (tx) => {
+    await this.write(async (tx) => {
       await this.accounts.upsert(accountId, name, at, tx);
       const skipped = { status: 'skipped' as const, finishedAt: at, errorCode: reason };
       await tx
@@ -149,7 +160,7 @@ export class ScansRepository {
 
   /** Ends a scan: parts still pending failed as INCOMPLETE; complete, partial or failed by what its parts did. */
   async finish(scanId: number, at: Date): Promise<ScanStatus> {
-    return this.engine.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       await tx
         .update(scanAccounts)
         .set({ status: 'failed', finishedAt: at, errorCode: 'INCOMPLETE' })
