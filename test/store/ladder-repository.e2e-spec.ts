@@ -172,6 +172,36 @@ describeStore('ladder repository', (fx) => {
     await expect(sut.lastDigestAt()).resolves.toEqual(at('2026-06-02T00:00:00Z'));
   });
 
+  it('counts open ladders by the last stage sent: any reminder as reminder, none yet as unsent, closed ones not', async () => {
+    const counts = async () => new Map((await sut.openStageCounts()).map((c) => [c.stage, c.count]));
+    const before = await counts();
+    const sent: Record<string, string[]> = {
+      AKIASTAGES0000000001: ['warning'],
+      AKIASTAGES0000000002: ['warning', 'final'],
+      AKIASTAGES0000000003: ['warning', 'final', 'expired', 'reminder-1', 'reminder-2'],
+      AKIASTAGES0000000004: [],
+      AKIASTAGES0000000005: ['warning'],
+    };
+    for (const [key, stages] of Object.entries(sent)) {
+      const [ladder] = await sut.open([opening(key, '2026-05-01T00:00:00Z', '333333333333')]);
+      for (const [day, name] of stages.entries()) {
+        await stage(ladder.id, key, name, `2026-05-${String(day + 1).padStart(2, '0')}T00:00:00Z`);
+      }
+      if (key.endsWith('5')) {
+        await sut.close([{ ladderId: ladder.id, resolution: 'rotated', closedAt: at('2026-05-10T00:00:00Z') }]);
+      }
+    }
+    const after = await counts();
+    const added = (stage: string) => (after.get(stage as never) ?? 0) - (before.get(stage as never) ?? 0);
+    expect(['warning', 'final', 'expired', 'reminder', 'unsent'].map((s) => [s, added(s)])).toEqual([
+      ['warning', 1],
+      ['final', 1],
+      ['expired', 0],
+      ['reminder', 1],
+      ['unsent', 1],
+    ]);
+  });
+
   it('keeps recording per key for rows without a ladder (NotificationsRepository), once per stage', async () => {
     const notifications = new NotificationsRepository(engine);
     const row = {

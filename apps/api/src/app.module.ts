@@ -4,7 +4,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { RemediationRepository, StoreModule } from '@app/store';
+import { LadderRepository, RemediationRepository, StoreModule } from '@app/store';
 import { InventoryModule } from '@app/findings';
 import { IamModule } from '@app/iam';
 import { ScansModule } from '@app/scans';
@@ -34,6 +34,7 @@ import { HealthController } from './health/health.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { PreparedAnswers } from './http/prepared-answers';
 import { MetricsListener } from './metrics/metrics-listener';
+import { NotifierMetricsCollector } from './metrics/notifier-metrics.collector';
 import { RemediationMetricsCollector } from './metrics/remediation-metrics.collector';
 import { OldKeysController } from './old-keys/old-keys.controller';
 import { RemediationsController } from './remediations/remediations.controller';
@@ -111,6 +112,12 @@ const AUTH_FAILURE_CLIENTS = 10_000;
       inject: [MetricsService, RemediationRepository],
       useFactory: (metrics: MetricsService, store: RemediationRepository) =>
         new RemediationMetricsCollector(metrics.registry, store),
+    },
+    {
+      provide: NotifierMetricsCollector,
+      inject: [MetricsService, LadderRepository],
+      useFactory: (metrics: MetricsService, store: LadderRepository) =>
+        new NotifierMetricsCollector(metrics.registry, store),
     },
     {
       provide: AuthFailureLimiter,

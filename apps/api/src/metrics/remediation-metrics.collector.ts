@@ -1,20 +1,16 @@
-import { performance } from 'node:perf_hooks';
-import { Logger } from '@nestjs/common';
 import { Gauge, type Registry } from 'prom-client';
 import type { RemediationMetricsSnapshot, RemediationRepository } from '@app/store';
+import { STORE_METRICS_CACHE_MS, StoreSnapshot, type StoreSnapshotOptions } from './store-snapshot';
 
 /** One store read serves every scrape for this long: a scrape storm costs one read. */
-export const REMEDIATION_METRICS_CACHE_MS = 15_000;
+export const REMEDIATION_METRICS_CACHE_MS = STORE_METRICS_CACHE_MS;
 /** The window of `remediation_decisions_last_24h`. */
 const WINDOW_MS = 24 * 3_600_000;
 const RUN_STATUSES = ['complete', 'refused', 'stopped', 'failed'] as const;
 
-export interface RemediationMetricsOptions {
+export interface RemediationMetricsOptions extends StoreSnapshotOptions {
   /** The instant the 24-hour window ends at (tests move it). */
   clock?: () => Date;
-  /** Milliseconds on a monotonic scale, for the cache's age. */
-  elapsedMs?: () => number;
-  cacheMs?: number;
 }
 
 /**
@@ -25,20 +21,20 @@ export interface RemediationMetricsOptions {
  * A failed read is logged and leaves them absent for that scrape (the other metrics are still served).
  */
 export class RemediationMetricsCollector {
-  private readonly logger = new Logger('Metrics');
   private readonly clock: () => Date;
-  private readonly elapsedMs: () => number;
-  private readonly cacheMs: number;
-  private cached?: { at: number; snapshot: Promise<RemediationMetricsSnapshot | null> };
+  private readonly store: StoreSnapshot<RemediationMetricsSnapshot>;
 
   constructor(
     registry: Registry,
-    private readonly store: Pick<RemediationRepository, 'metricsSnapshot'>,
+    repository: Pick<RemediationRepository, 'metricsSnapshot'>,
     options: RemediationMetricsOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
-    this.elapsedMs = options.elapsedMs ?? (() => performance.now());
-    this.cacheMs = options.cacheMs ?? REMEDIATION_METRICS_CACHE_MS;
+    this.store = new StoreSnapshot(
+      'Remediation metrics',
+      () => repository.metricsSnapshot(new Date(this.clock().getTime() - WINDOW_MS)),
+      options,
+    );
     const read = () => this.snapshot();
     new Gauge({
       name: 'remediation_decisions',
@@ -96,22 +92,8 @@ export class RemediationMetricsCollector {
     });
   }
 
-  /** The store's figures, read at most once per `cacheMs` whatever the number of scrapes and gauges asking. */
+  /** The store's figures, read at most once per cache time whatever the number of scrapes and gauges asking. */
   snapshot(): Promise<RemediationMetricsSnapshot | null> {
-    const at = this.elapsedMs();
-    if (!this.cached || at - this.cached.at >= this.cacheMs) {
-      const since = new Date(this.clock().getTime() - WINDOW_MS);
-      this.cached = {
-        at,
-        snapshot: this.store.metricsSnapshot(since).catch((err: unknown) => {
-          this.logger.warn({
-            msg: 'Remediation metrics could not be read from the store: their series are absent from this scrape',
-            error: (err as { name?: string } | null)?.name ?? 'Error',
-          });
-          return null;
-        }),
-      };
-    }
-    return this.cached.snapshot;
+    return this.store.get();
   }
 }

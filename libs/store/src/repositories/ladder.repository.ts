@@ -74,6 +74,12 @@ export interface RotationTimes {
   rotations: number;
 }
 
+/** Open ladders by the last stage their owner was sent (`reminder` for any reminder; `unsent` before the first). */
+export interface OpenLadderStageCount {
+  stage: 'warning' | 'final' | 'expired' | 'reminder' | 'unsent';
+  count: number;
+}
+
 const BATCH = 1_000;
 
 const ladderColumns = {
@@ -390,6 +396,29 @@ export class LadderRepository {
     return { medianDays: row?.medianDays ?? null, rotations: Number(row?.rotations ?? 0) };
   }
 
+  /** How many keys stand on each stage of their open ladder: the last stage sent to their owner. */
+  async openStageCounts(): Promise<OpenLadderStageCount[]> {
+    const latest = this.engine.db
+      .selectDistinctOn([notifications.ladderId], { ladderId: notifications.ladderId, stage: notifications.stage })
+      .from(notifications)
+      .innerJoin(notificationLadders, eq(notificationLadders.id, notifications.ladderId))
+      .where(isNull(notificationLadders.closedAt))
+      .orderBy(notifications.ladderId, desc(notifications.sentAt), desc(notifications.id))
+      .as('latest');
+    const rows = await this.engine.db
+      .select({ stage: latest.stage, count: count() })
+      .from(notificationLadders)
+      .leftJoin(latest, eq(latest.ladderId, notificationLadders.id))
+      .where(isNull(notificationLadders.closedAt))
+      .groupBy(latest.stage);
+    const counts = new Map<OpenLadderStageCount['stage'], number>();
+    for (const row of rows) {
+      const stage = stageKind(row.stage);
+      counts.set(stage, (counts.get(stage) ?? 0) + Number(row.count));
+    }
+    return [...counts].map(([stage, n]) => ({ stage, count: n }));
+  }
+
   async recordDigest(record: DigestRecord): Promise<void> {
     await this.engine.db.insert(notificationDigests).values(record);
   }
@@ -399,4 +428,17 @@ export class LadderRepository {
     const [row] = await this.engine.db.select({ at: max(notificationDigests.sentAt) }).from(notificationDigests);
     return row?.at ?? null;
   }
+}
+
+function stageKind(stage: string | null): OpenLadderStageCount['stage'] {
+  if (stage === null) {
+    return 'unsent';
+  }
+  if (stage.startsWith('reminder')) {
+    return 'reminder';
+  }
+  if (stage === 'warning' || stage === 'final' || stage === 'expired') {
+    return stage;
+  }
+  throw new Error(`Unknown ladder stage ${stage}`);
 }
