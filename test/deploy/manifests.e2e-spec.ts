@@ -114,6 +114,7 @@ describe('manifests against the Kubernetes OpenAPI schemas (kubernetes-models)',
         'Deployment/iam-key-monitor-api',
         'Namespace/iam-key-monitor',
         'PersistentVolumeClaim/iam-key-monitor-data',
+        'PersistentVolumeClaim/iam-key-monitor-notifier-data',
         'Service/iam-key-monitor-api',
         'ServiceAccount/iam-key-monitor-api',
         'ServiceAccount/iam-key-monitor-notifier',
@@ -247,7 +248,7 @@ describe('workloads', () => {
   });
 
   it.each(workloads)(
-    '%s: has a writable emptyDir at /tmp and nothing else writable but DATA_DIR (the API\u2019s claim, a job\u2019s emptyDir)',
+    '%s: has a writable emptyDir at /tmp and nothing else writable but DATA_DIR (a claim for the API and the notifier)',
     (_, pod, container) => {
       const mount = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
       expect(mount).toBeDefined();
@@ -256,10 +257,12 @@ describe('workloads', () => {
       expect(writable).toEqual(['/tmp', configMap.data!.DATA_DIR]);
       const data = container.volumeMounts?.find((m) => m.mountPath === configMap.data!.DATA_DIR);
       const dataVolume = pod.volumes?.find((v) => v.name === data?.name);
-      // The API's embedded store outlives the pod; a job's lasts one run (DATABASE_URL keeps state across runs).
-      expect(pod === apiPod ? dataVolume?.persistentVolumeClaim : dataVolume?.emptyDir).toBeDefined();
+      // The API's and the notifier's embedded stores outlive the pod (the notifier's ladder must last from one run
+      // to the next); the remediator's lasts one run: it acts only on warnings on record in a shared PostgreSQL.
+      const claimed = pod === apiPod || pod === notifierPod;
+      expect(claimed ? dataVolume?.persistentVolumeClaim : dataVolume?.emptyDir).toBeDefined();
       const claims = pod.volumes?.filter((v) => v.persistentVolumeClaim !== undefined).map((v) => v.name);
-      expect(claims).toEqual(pod === apiPod ? ['data'] : []);
+      expect(claims).toEqual(claimed ? ['data'] : []);
       expect(
         pod.volumes?.every((v) => v.emptyDir !== undefined || v.configMap !== undefined || claims?.includes(v.name)),
       ).toBe(true);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -119,5 +120,24 @@ describe('deploy/postgres (optional overlay: PostgreSQL for Minikube)', () => {
       kind: 'PersistentVolumeClaim',
       metadata: { name: dataVolume!.persistentVolumeClaim!.claimName },
     });
+  });
+
+  it("keeps the notifier's ladder in PostgreSQL: its claim gives way to a small emptyDir, and is not created", () => {
+    const cronJob = findObject<ICronJob>(base, 'CronJob', 'iam-key-monitor-notifier');
+    const dataVolume = cronJob.spec!.jobTemplate.spec!.template.spec!.volumes!.find((v) => v.persistentVolumeClaim);
+    expect(dataVolume?.name).toBe('data');
+    expect(overlay.patches[2]).toEqual({ path: 'notifier-on-postgres.yaml' });
+    const [patch] = parseYamlDocuments('deploy/postgres/notifier-on-postgres.yaml') as [ICronJob];
+    expect(patch.metadata?.name).toBe(cronJob.metadata!.name);
+    expect(patch.spec!.jobTemplate.spec!.template.spec!.volumes).toEqual([
+      { name: 'data', persistentVolumeClaim: null, emptyDir: { sizeLimit: '16Mi' } },
+    ]);
+    const [deletion] = parseYamlDocuments('deploy/postgres/inline-patch.yaml', overlay.patches[3].patch) as [K8sObject];
+    expect(deletion).toMatchObject({
+      $patch: 'delete',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: dataVolume!.persistentVolumeClaim!.claimName },
+    });
+    expect(findObject(base, 'PersistentVolumeClaim', dataVolume!.persistentVolumeClaim!.claimName)).toBeDefined();
   });
 });

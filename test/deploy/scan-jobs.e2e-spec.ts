@@ -157,7 +157,7 @@ describe('deploy/scan-job.yaml and deploy/scan-cronjob.yaml (applied on their ow
     expect(pod.securityContext).toEqual(notifierPod.securityContext);
     expect(container.securityContext).toEqual(reference.securityContext);
     expect(container.imagePullPolicy).toBe(reference.imagePullPolicy);
-    // The notifier's `data` emptyDir holds its embedded store when DATABASE_URL is unset; a scan job requires
+    // The notifier's `data` claim holds its embedded store when DATABASE_URL is unset; a scan job requires
     // PostgreSQL, so it has none.
     expect(container.volumeMounts).toEqual(reference.volumeMounts?.filter((m) => m.name !== 'data'));
     expect(pod.volumes).toEqual(notifierPod.volumes?.filter((v) => v.name !== 'data'));
