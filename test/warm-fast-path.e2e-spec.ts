@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { IAM_CLOCK } from '@app/iam';
 import { IamEmulator, seedAccount } from '@app/iam-emulator';
+import { ShutdownState } from '@app/platform';
 import { CREDENTIAL_REPORT_PATH, LIST_USERS_PATH } from './support/api-client';
 import { killSpawned, spawnApi, startApiOnEmulator, type ApiHarness, type SpawnedApi } from './support/api-harness';
 import { wholeSecondNow } from './support/expected-keys';
@@ -157,6 +158,20 @@ describe('the raw fast path (node:http, before Express) answers warm GET and HEA
     const missing = await fetch(`${h.url}${LIST}`);
     expect(missing.status).toBe(401);
     expect(reached).toBe(before + 3);
+  });
+
+  it('steps aside while the server drains, so graceful shutdown can still close the connection', async () => {
+    const state = h.app.get(ShutdownState);
+    const before = reached;
+    state.draining = true;
+    try {
+      expect((await get(LIST)).status).toBe(200);
+      expect(reached).toBe(before + 1);
+    } finally {
+      state.draining = false;
+    }
+    expect((await get(LIST)).status).toBe(200);
+    expect(reached).toBe(before + 1);
   });
 
   it('counts each forwarded client against its own budget, as the guard does under TRUST_PROXY', async () => {
