@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { InventoryResult } from '@app/findings';
 import { StoredInventoryService } from '@app/scans';
+import { InventoryChangeFeed } from '@app/store';
 import { IAM_CLOCK, type AccountOutcome } from '@app/iam';
 import { createValidationPipe, RequestBodyGuard } from '@app/platform';
 import { API_APP_OPTIONS, configureApp } from '../configure-app';
@@ -95,8 +96,10 @@ describe(AccessKeysController.name, () => {
   let app: INestApplication;
   let http: Server;
   let inventory: { inventory: jest.Mock<Promise<InventoryResult>, [unknown]> };
+  let changed: (() => void) | undefined;
 
   beforeEach(async () => {
+    changed = undefined;
     inventory = { inventory: jest.fn() };
     inventory.inventory.mockResolvedValue(result());
     const moduleRef = await Test.createTestingModule({
@@ -104,6 +107,15 @@ describe(AccessKeysController.name, () => {
       providers: [
         { provide: StoredInventoryService, useValue: { read: (q: unknown) => inventory.inventory(q) } },
         PreparedAnswers,
+        {
+          provide: InventoryChangeFeed,
+          useValue: {
+            subscribe: (subscriber: () => void) => {
+              changed = subscriber;
+              return Promise.resolve(() => undefined);
+            },
+          },
+        },
         { provide: IAM_CLOCK, useValue: { now: () => new Date('2026-11-23T12:00:00.000Z') } },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
@@ -116,6 +128,21 @@ describe(AccessKeysController.name, () => {
   });
 
   afterEach(() => app.close());
+
+  it('serves a kept answer until its validUntilMs, and drops it the moment the inventory changes', async () => {
+    inventory.inventory.mockResolvedValue({
+      ...result(),
+      validUntilMs: Date.parse('2026-11-23T13:00:00.000Z'),
+    } as never);
+    const first = await request(http).get(ROUTE).expect(200);
+    const again = await request(http).get(ROUTE).expect(200);
+    expect(again.text).toBe(first.text);
+    expect(inventory.inventory).toHaveBeenCalledTimes(1);
+
+    changed?.();
+    await request(http).get(ROUTE).expect(200);
+    expect(inventory.inventory).toHaveBeenCalledTimes(2);
+  });
 
   it('asks with the defaults and answers the documented shape', async () => {
     const res = await request(http).get(ROUTE).expect(200);
