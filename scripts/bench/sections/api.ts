@@ -41,6 +41,12 @@ const REPORT_ROUTE = '/v1/iam/old-access-keys/credential-report';
 const REPORT_BODY = JSON.stringify({ hours: HOURS });
 /** The inventory route, answered from the store after one on-demand scan. */
 const INVENTORY_ROUTE = '/v1/iam/access-keys?include_exempted=true';
+/**
+ * What a dashboard asks the inventory: the keys list-users answers (Active, at least HOURS old), minus exempted
+ * ones, with last use and findings. The whole inventory (every key of every user) is checked at warm-up, but is too
+ * large an answer (MBs) for a load on one machine to say anything but how fast autocannon parses.
+ */
+const DASHBOARD_ROUTE = `/v1/iam/access-keys?finding=old&older_than_hours=${HOURS}&status=Active`;
 const SCAN_WAIT_MS = 120_000;
 
 /**
@@ -170,9 +176,27 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
       );
     }
 
+    const dashboard = await fetch(`${url}${DASHBOARD_ROUTE}`, { headers: auth });
+    const dashboardText = await dashboard.text();
+    if (!dashboard.ok) {
+      throw new Error(`${DASHBOARD_ROUTE} answered ${dashboard.status}: ${dashboardText.slice(0, 300)}`);
+    }
+    const dashboardBody = JSON.parse(dashboardText) as {
+      access_keys: { access_key_id: string }[];
+      exempted_count: number;
+    };
+    const listed = new Set(returned.map((k) => k.accessKeyId));
+    const outside = dashboardBody.access_keys.filter((k) => !listed.has(k.access_key_id)).length;
+    if (outside > 0 || dashboardBody.access_keys.length + dashboardBody.exempted_count !== listed.size) {
+      outcome.failures.push(
+        `API ${DASHBOARD_ROUTE}: ${dashboardBody.access_keys.length} keys + ${dashboardBody.exempted_count} exempted, ` +
+          `${outside} not in list-users' ${listed.size}`,
+      );
+    }
+
     writeFileSync(bodyFile, bytes);
     const inventoryFile = path.join(path.dirname(bodyFile), 'inventory.json');
-    writeFileSync(inventoryFile, inventoryText);
+    writeFileSync(inventoryFile, dashboardText);
     const barePort = await freePort();
     bare = track(
       spawn(process.execPath, ['-e', BARE_SERVER, bodyFile, String(barePort), inventoryFile], { stdio: 'pipe' }),
@@ -207,12 +231,17 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
         body: REPORT_BODY,
       }),
     ];
-    const bareInventory = await load('bare node:http server, the inventory answer’s bytes', undefined, false, {
-      url: `http://127.0.0.1:${barePort}/inventory`,
-    });
+    const bareInventory = await load(
+      'bare node:http server, the dashboard inventory answer’s bytes',
+      undefined,
+      false,
+      {
+        url: `http://127.0.0.1:${barePort}/inventory`,
+      },
+    );
     loads.push(
       bareInventory,
-      await load(`GET ${INVENTORY_ROUTE}`, bareInventory, true, { url: `${url}${INVENTORY_ROUTE}`, headers: auth }),
+      await load(`GET ${DASHBOARD_ROUTE}`, bareInventory, true, { url: `${url}${DASHBOARD_ROUTE}`, headers: auth }),
       await load(`GET ${ROUTE}, polling with If-None-Match: the last ETag seen`, bareList, false, {
         url: `${url}${ROUTE}`,
         headers: auth,
@@ -265,11 +294,12 @@ export async function apiLoad(ctx: BenchContext, sizes: ApiSizes): Promise<Secti
         `(list-users: ${sec(warmMs)}, answer checked against the emulator, ${keysCell(check)}; credential report: ${sec(reportWarmMs)}); ` +
         `then one on-demand scan (POST /v1/scans, scan ${scanId}; the process has DATA_DIR in a temp folder and SCAN_INTERVAL_MINUTES=0) ` +
         `and one ${INVENTORY_ROUTE} from the store (${sec(inventoryWarmMs)}; ${int(inventoryCheck.returned)} keys of ${int(inventoryCheck.expected)}, ` +
-        `each checked with its last use and findings against the emulator, ${int(inventoryText.length)} bytes). ` +
+        `each checked with its last use and findings against the emulator, ${int(inventoryText.length)} bytes), and ${DASHBOARD_ROUTE} ` +
+        `(${int(dashboardBody.access_keys.length)} keys + ${int(dashboardBody.exempted_count)} exempted: list-users' keys, checked; ${int(dashboardText.length)} bytes). ` +
         `Then autocannon runs in the bench process, one load after the other with ${sizes.connections} connections for ` +
         `${sizes.durationSeconds} s each: a bare node:http server (its own process) sending the list-users answer's ` +
         `${int(bytes.length)} bytes, the two warm old-keys routes (${int(check.returned)} keys; the report's answer ${int(reportBytes)} bytes), ` +
-        `the same bare server sending the inventory answer's bytes, the warm inventory route (each route is compared with the bare ` +
+        `the same bare server sending the dashboard inventory answer's bytes, that warm inventory route (each route is compared with the bare ` +
         `row sending as many bytes as it does), ` +
         `and dashboards polling list-users with If-None-Match, each request sending the last tag any of them got: ${int(notModified)} answers were 304 ` +
         `without a body, ${int(changed)} were 200 with the changed body (an age moved a tenth of an hour). IAM calls during the loads: ${int(iamDuringLoad)}. ` +
