@@ -1,7 +1,7 @@
 import { FINDINGS_CLOCK } from '@app/findings';
 import { ageHoursChangeAt, IAM_CLOCK } from '@app/iam';
 import { DEFAULT_ACCOUNT_ID, seedAccount } from '@app/iam-emulator';
-import { InventoryChangeFeed, type KeyObservation } from '@app/store';
+import { InventoryChangeFeed, InventoryRepository, type KeyObservation } from '@app/store';
 import { PreparedAnswers } from '../apps/api/src/http/prepared-answers';
 import { startApiOnEmulator, type ApiHarness } from './support/api-harness';
 import { describeStore, repositories, type StoreFixture } from './store/support/store-fixture';
@@ -107,9 +107,12 @@ describeStore('the inventory answer kept between requests', (fx) => {
     clock.ms += 999;
     await get();
     expect(builds()).toBe(built);
+    // The rebuild judges the rows it already read: the store changed in nothing, so it is not read again.
+    const reads = jest.spyOn(h.app.get(InventoryRepository), 'latest');
     clock.ms += 6 * MINUTE_MS;
     const after = (await (await get()).json()) as InventoryJson;
     expect(builds()).toBe(built + 1);
+    expect(reads).not.toHaveBeenCalled();
     expect(after.access_keys.map((k) => k.age_hours)).not.toEqual(before.access_keys.map((k) => k.age_hours));
   });
 
@@ -140,8 +143,10 @@ describeStore('the inventory answer kept between requests', (fx) => {
     account.deleteAccessKey(gone);
     await scan();
     const built = builds();
+    const reads = jest.spyOn(h.app.get(InventoryRepository), 'latest');
     const after = (await (await get()).json()) as InventoryJson;
     expect(builds()).toBe(built + 1);
+    expect(reads).toHaveBeenCalledTimes(1);
     expect(ids(after)).toEqual(ids(before).filter((id) => id !== gone));
   });
 

@@ -61,6 +61,8 @@ export async function inventoryRoute(ctx: BenchContext, sizes: InventorySizes): 
   const { child, url } = await startApiProcess(started.url, {
     SCAN_CACHE_TTL_SECONDS: '0',
     REPORT_POLL_INTERVAL_MS: String(REPORT_POLL_INTERVAL_MS),
+    // Each timed request waits for its own whole scan (the live one reads last use per key: longer than the default 30 s).
+    SCAN_WAIT_SECONDS: '600',
   });
   const phases: Phase[] = [];
   let keysHeld = 0;

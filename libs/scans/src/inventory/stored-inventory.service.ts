@@ -74,6 +74,9 @@ interface Snapshot {
   inventories: Map<string, AccountInventory>;
 }
 
+/** Account selections whose rows are held at once (a dashboard asks about a few). */
+const SNAPSHOTS_HELD = 16;
+
 const NO_CALLS = {
   usersSeen: 0,
   usersSkippedYoung: 0,
@@ -92,6 +95,8 @@ const NO_CALLS = {
  */
 @Injectable()
 export class StoredInventoryService {
+  private readonly snapshots = new Map<string, Promise<Snapshot>>();
+  private snapshotsVersion?: number;
   constructor(
     private readonly repository: InventoryRepository,
     private readonly inventory: InventoryService,
@@ -147,7 +152,37 @@ export class StoredInventoryService {
     }
   }
 
-  private async snapshot(accountIds: readonly string[] | undefined): Promise<Snapshot> {
+  /**
+   * The store's inventory, read again only once it changed: while changes are heard, a rebuild because time moved
+   * (an age, a threshold, max_age_seconds) reuses the rows it was built from. Nothing here is mutated by readers.
+   */
+  private snapshot(accountIds: readonly string[] | undefined): Promise<Snapshot> {
+    if (!this.changes.live) {
+      return this.readSnapshot(accountIds);
+    }
+    if (this.snapshotsVersion !== this.changes.version) {
+      this.snapshots.clear();
+      this.snapshotsVersion = this.changes.version;
+    }
+    const key = accountIds && accountIds.length > 0 ? [...new Set(accountIds)].sort().join(',') : '';
+    let held = this.snapshots.get(key);
+    if (!held) {
+      const reading = this.readSnapshot(accountIds);
+      held = reading;
+      reading.catch(() => {
+        if (this.snapshots.get(key) === reading) {
+          this.snapshots.delete(key);
+        }
+      });
+      if (this.snapshots.size >= SNAPSHOTS_HELD) {
+        this.snapshots.delete(this.snapshots.keys().next().value ?? '');
+      }
+      this.snapshots.set(key, reading);
+    }
+    return held;
+  }
+
+  private async readSnapshot(accountIds: readonly string[] | undefined): Promise<Snapshot> {
     let states = await this.repository.accountStates();
     if (accountIds && accountIds.length > 0 && states.length > 0) {
       const known = new Set(states.map((s) => s.accountId));
