@@ -262,6 +262,7 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
       'throttled',
       'large accounts: useful calls/s',
       'small accounts: median useful calls/s, own time',
+      'small accounts: own time p90 / max, sum',
       'peak RSS',
       'accounts ok / failed',
       'keys returned / expected',
@@ -281,6 +282,9 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
         int(Object.values(s.byAccount).reduce((n, c) => n + (c.totalIamRequests - usefulIamCalls(c)), 0)),
         rates.large.length ? rates.large.map((r) => fixed(r, 1)).join(', ') : 'n/a',
         rates.small.length ? `${fixed(median(rates.small), 1)}, ${sec(median(rates.smallMs))}` : 'n/a',
+        rates.smallMs.length
+          ? `${sec(percentile(rates.smallMs, 0.9))} / ${sec(Math.max(...rates.smallMs))}, ${sec(rates.smallMs.reduce((a, b) => a + b, 0))}`
+          : 'n/a',
         mb(s.run.peakRss),
         `${statuses.filter((p) => p.status === 'ok').length} / ${statuses.filter((p) => p.status === 'failed').length}`,
         s.run.error ? `failed: ${describeError(s.run.error)}` : checkCell(s),
