@@ -242,8 +242,6 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
       `${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call; a credential report takes ${sizes.reportDelayMs} ms to build. ` +
       `${sizes.scaleNote ?? ''}` +
       `ACCOUNT_CONCURRENCY ${ACCOUNT_CONCURRENCY}, IAM_CONCURRENCY per account at its default, SCAN_CACHE_TTL_SECONDS=0 so each run reads IAM. ` +
-      `On the credential-report run the next ${ACCOUNT_CONCURRENCY} accounts in line get their GenerateCredentialReport (and AssumeRole) ` +
-      `while they wait for a slot, so their reports build during other accounts' scans; an account's own time starts at its slot. ` +
       `Each run builds IamModule afresh (new clients, STS sessions and paces). ` +
       `Floor = the larger of the slowest account's own floor ((useful IAM calls − burst) / rate, plus the report's build time) ` +
       `and the CPU floor (useful IAM calls × CPU per call, bench and emulator processes, measured in the run / ${cores} cores). ` +

@@ -201,17 +201,9 @@ export class IamAccountClient {
     return tags;
   }
 
-  /**
-   * Starts a credential report (or finds one under 4 h old). `waitOutThrottling: false` leaves a throttle to the
-   * SDK's own retries (a report asked for ahead of its scan, outside the scan's deadline); `signal` aborts it.
-   */
-  async generateCredentialReport(
-    options: Pick<SendOptions, 'waitOutThrottling' | 'signal'> = {},
-  ): Promise<CredentialReportState> {
-    const out = await this.send(
-      'GenerateCredentialReport',
-      (c, o) => c.send(new GenerateCredentialReportCommand({}), o),
-      options,
+  async generateCredentialReport(): Promise<CredentialReportState> {
+    const out = await this.send('GenerateCredentialReport', (c, o) =>
+      c.send(new GenerateCredentialReportCommand({}), o),
     );
     return out.State ?? 'STARTED';
   }

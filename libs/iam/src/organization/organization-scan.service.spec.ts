@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { AccountsErrorCode, AccountsException } from '@app/accounts';
@@ -14,14 +14,11 @@ import {
   setEnv,
   type EmulatedOrganization,
 } from '@app/iam-emulator';
-import { IAM_CALL_OBSERVER, type IamCallObserver } from '../client/iam-call-observer';
 import { IamClientRegistry } from '../client/iam-client.registry';
 import { IamErrorCode } from '../errors/iam.exception';
 import { IAM_CLOCK } from '../iam.constants';
 import { IamModule } from '../iam.module';
 import type { ScanQuery } from '../iam.types';
-import { REPORT_POLL_SLEEP } from '../report/report.constants';
-import { SCAN_OBSERVER, type ScanObserver } from '../scan/old-keys.service';
 import { OrganizationScanService } from './organization-scan.service';
 import type { AccountOutcome } from './organization-scan.types';
 
@@ -249,145 +246,4 @@ describe(OrganizationScanService.name, () => {
       expect(registry.get(id)?.rateGovernor.snapshot().decreases).toBe(0);
     }
   }, 30_000);
-
-  describe("credential reports built ahead: the next accounts' builds run while earlier ones hold the slots", () => {
-    // Report times on a clock the test moves: a report is built once the clock has moved 1 s past its start.
-    const lateOrg = seedOrganization({ seed: 15, accounts: 4, usersPerAccount: 3, now });
-    let clockMs: number;
-    const started: string[] = [];
-    /** Accounts whose STS or IAM had been called before their scan started, as seen at each scan's start. */
-    const reachedAhead = new Set<string>();
-    /** Accounts whose GenerateCredentialReport IAM has answered at least once. */
-    const generated = new Set<string>();
-    let sleeps: number;
-
-    beforeEach(async () => {
-      await emulator.stop();
-      clockMs = now.getTime();
-      emulator = new IamEmulator({
-        organization: lateOrg,
-        latencyMs: [2, 6],
-        reportDelayMs: 1000,
-        clock: () => clockMs,
-      });
-      await emulator.start();
-      started.length = 0;
-      reachedAhead.clear();
-      generated.clear();
-      sleeps = 0;
-    });
-
-    /** `awaitNext`: a poll waits for the next account's build to start (else it only moves the clock). */
-    async function buildWithProbes(env: Record<string, string>, awaitNext = true) {
-      const until = async (done: () => boolean) => {
-        // Bounded, so a service that never sends the call fails the counts below instead of hanging the test.
-        for (let i = 0; i < 1000 && !done(); i++) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      };
-      const calls: IamCallObserver = {
-        onAttempt: (action, outcome, _ms, accountId) => {
-          if (action === 'GenerateCredentialReport' && outcome === 'ok' && accountId) {
-            generated.add(accountId);
-          }
-        },
-      };
-      const scans: ScanObserver = {
-        scanStarted: (_source, accountId) => {
-          started.push(accountId ?? 'self');
-          for (const id of emulator.accountIds) {
-            if (!started.includes(id) && Object.keys(emulator.countersFor(id).requests).length > 0) {
-              reachedAhead.add(id);
-            }
-          }
-        },
-        scanFinished: () => undefined,
-      };
-      // A poll's sleep: once every account started so far (the one polling included) and the next in line have had
-      // their GenerateCredentialReport answered, the clock moves past the build time of every report started.
-      const sleep = async () => {
-        sleeps++;
-        if (awaitNext) {
-          await until(() => generated.size >= Math.min(started.length + 1, lateOrg.accounts.length));
-        }
-        clockMs += 1000;
-      };
-      @Global()
-      @Module({
-        providers: [
-          { provide: IAM_CALL_OBSERVER, useValue: calls },
-          { provide: SCAN_OBSERVER, useValue: scans },
-          { provide: REPORT_POLL_SLEEP, useValue: sleep },
-        ],
-        exports: [IAM_CALL_OBSERVER, SCAN_OBSERVER, REPORT_POLL_SLEEP],
-      })
-      class ProbesModule {}
-      restoreEnv = setEnv({
-        ...EMULATOR_AWS_ENV,
-        AWS_ENDPOINT_URL: emulator.url,
-        ACCOUNTS_SOURCE: 'organizations',
-        ACCOUNT_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME,
-        IAM_MAX_ATTEMPTS: '1',
-        SCAN_CACHE_TTL_SECONDS: '0',
-        ...env,
-      });
-      moduleRef = await Test.createTestingModule({
-        imports: [ConfigModule.forRoot({ ignoreEnvFile: true }), ProbesModule, IamModule],
-      })
-        .overrideProvider(IAM_CLOCK)
-        .useValue({ now: () => now })
-        .compile();
-      await moduleRef.init();
-      sut = moduleRef.get(OrganizationScanService);
-    }
-
-    it('one slot, four accounts: every other account finds its report built when its turn comes', async () => {
-      await buildWithProbes({ ACCOUNT_CONCURRENCY: '1' });
-
-      const result = await sut.scan('credential-report', EVERY_KEY);
-
-      expect(result.complete).toBe(true);
-      const want = expected(lateOrg, EVERY_KEY);
-      expect(new Set(result.keys.map((k) => k.accessKeyId))).toEqual(new Set(want.keys.map((k) => k.accessKeyId)));
-      expect(result.keys).toHaveLength(want.keys.length);
-      expect(sut.accountsInFlight.peak).toBe(1);
-      // The first account's build and the second's start together (the second as the first takes its slot); the first
-      // polls once, and the clock moves past both. The third's starts as the second takes its slot, and so on.
-      expect(started).toHaveLength(4);
-      expect(sleeps).toBe(2);
-      const generate = (id: string) => emulator.countersFor(id).requests.GenerateCredentialReport;
-      expect(started.map(generate)).toEqual([3, 2, 3, 2]);
-      for (const id of started) {
-        expect(emulator.countersFor(id).requests.GetCredentialReport).toBe(1);
-        // The call sent ahead is the scan's own: counted in its stats like the others.
-        const outcome = result.accounts.find((a) => a.accountId === id);
-        expect(outcome?.status === 'ok' && outcome.stats.callsByAction.GenerateCredentialReport).toBe(generate(id));
-      }
-    });
-
-    it('list-users starts nothing ahead: no account is reached before its turn', async () => {
-      await buildWithProbes({ ACCOUNT_CONCURRENCY: '1' });
-
-      const result = await sut.scan('list-users', EVERY_KEY);
-
-      expect(result.complete).toBe(true);
-      expect(started).toHaveLength(4);
-      expect([...reachedAhead]).toEqual([]);
-    });
-
-    it('an account whose AssumeRole is denied is asked once, ahead, and fails with that answer', async () => {
-      await buildWithProbes({ ACCOUNT_CONCURRENCY: '1' }, false);
-      emulator.assumeRoleDenied.add(MEMBER_2);
-
-      const result = await sut.scan('credential-report', EVERY_KEY);
-
-      expect(result.accounts.find((a) => a.accountId === MEMBER_2)).toMatchObject({
-        status: 'failed',
-        code: IamErrorCode.AccountAccessDenied,
-        action: 'AssumeRole',
-      });
-      expect(emulator.countersFor(MEMBER_2).requests).toEqual({ AssumeRole: 1 });
-      expect(result.accounts.filter((a) => a.status === 'ok')).toHaveLength(3);
-    });
-  });
 });

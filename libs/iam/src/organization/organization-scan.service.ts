@@ -7,7 +7,6 @@ import type { ScanQuery, ScanSource } from '../iam.types';
 import { ConcurrencyLimiter } from '../scan/concurrency-limiter';
 import { compareOldKeys } from '../scan/old-keys';
 import { OldKeysService } from '../scan/old-keys.service';
-import type { ScanPreparation } from '../strategies/scan-strategy.interface';
 import type {
   AccountAccessKey,
   AccountOutcome,
@@ -46,19 +45,11 @@ const compareRootKeys = (a: AccountRootKey, b: AccountRootKey): number =>
  * scanned on its own client and pace (IamClientRegistry) through OldKeysService, so sharing, caching and the
  * scan deadline stay per account; at most ACCOUNT_CONCURRENCY accounts are scanned at once in the process.
  * One account failing never stops the others: it is listed as failed, and the answer is marked incomplete.
- *
- * What a scan waits on rather than reads (the credential report's build, see ScanStrategy.prepare) is started
- * for the next ACCOUNT_CONCURRENCY accounts in line while they wait for a slot: one GenerateCredentialReport
- * (and the AssumeRole it needs) each, on that account's own pace, and nothing read or kept but the call's
- * outcome; the slot's scan takes it as its first call. The build then overlaps other accounts' scans instead
- * of holding a slot idle, and at most ACCOUNT_CONCURRENCY accounts still read IAM at once.
  */
 @Injectable()
 export class OrganizationScanService {
   private readonly logger = new Logger(OrganizationScanService.name);
   private readonly limiter: ConcurrencyLimiter;
-  /** How many accounts past the one taking a slot get their first step started: as many as hold slots. */
-  private readonly lookahead: number;
 
   constructor(
     private readonly directory: AccountDirectory,
@@ -68,7 +59,6 @@ export class OrganizationScanService {
     @Optional() @Inject(ORGANIZATION_SCAN_OBSERVER) private readonly observer?: OrganizationScanObserver,
   ) {
     this.limiter = new ConcurrencyLimiter(config.concurrency);
-    this.lookahead = config.concurrency;
   }
 
   /** Accounts being scanned at once now, and the most there ever were (for tests and benchmarks). */
@@ -87,11 +77,10 @@ export class OrganizationScanService {
   ): Promise<OrganizationScanResult> {
     const started = performance.now();
     const plan = narrow(options.plan ?? (await this.directory.resolve()), options.accountIds);
-    const prepare = this.preparer(source, query, plan.accounts);
     const parts = await Promise.all(
-      plan.accounts.map((account, index) =>
+      plan.accounts.map((account) =>
         this.limiter.run(async () => {
-          const part = await this.scanAccount(source, query, account, await prepare(index));
+          const part = await this.scanAccount(source, query, account);
           try {
             await options.onAccount?.(part);
           } catch (err) {
@@ -147,46 +136,11 @@ export class OrganizationScanService {
     return result;
   }
 
-  /**
-   * `prepare(index)`, called as account `index` takes its slot (in line order), starts the first step of that
-   * account's scan and of the next `lookahead` ones not started yet, and hands over account `index`'s. Every
-   * account started this way takes its slot later in the same scan, so no step is left running or unclaimed.
-   */
-  private preparer(
-    source: ScanSource,
-    query: ScanQuery,
-    accounts: readonly ScanAccount[],
-  ): (index: number) => Promise<ScanPreparation | undefined> {
-    if (!this.oldKeys.strategyFor(source).prepare) {
-      return () => Promise.resolve(undefined);
-    }
-    const started: (Promise<ScanPreparation | undefined> | undefined)[] = [];
-    return (index) => {
-      const last = Math.min(index + this.lookahead, accounts.length - 1);
-      for (let i = started.length; i <= last; i++) {
-        started.push(
-          this.registry.forAccount(accounts[i]).then(
-            (iam) => this.oldKeys.prepare(source, query, iam),
-            () => undefined, // the account's scan meets the same failure and reports it
-          ),
-        );
-      }
-      const own = started[index];
-      started[index] = undefined; // handed over: nothing of an account is kept past its turn
-      return own ?? Promise.resolve(undefined);
-    };
-  }
-
-  private async scanAccount(
-    source: ScanSource,
-    query: ScanQuery,
-    account: ScanAccount,
-    prepared: ScanPreparation | undefined,
-  ): Promise<AccountPart> {
+  private async scanAccount(source: ScanSource, query: ScanQuery, account: ScanAccount): Promise<AccountPart> {
     const owner = ref(account);
     try {
       const iam = await this.registry.forAccount(account);
-      const result = await this.oldKeys.scan(source, query, iam, prepared);
+      const result = await this.oldKeys.scan(source, query, iam);
       // Only what the answer needs is kept; the account's full result lives on in OldKeysService's cache alone.
       return {
         outcome: {
@@ -202,10 +156,6 @@ export class OrganizationScanService {
       };
     } catch (err) {
       return { outcome: this.failure(owner, err), keys: [], rootKeys: [] };
-    } finally {
-      // Taken by the scan, or not wanted (a shared scan): over either way before the account's turn ends.
-      prepared?.abort();
-      await prepared?.settled;
     }
   }
 

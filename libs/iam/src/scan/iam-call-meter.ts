@@ -11,16 +11,6 @@ export class IamCallMeter {
     this.callsByAction[action] = (this.callsByAction[action] ?? 0) + 1;
   }
 
-  /** Counts another meter's calls as this one's: a step of the scan that was metered on its own (e.g. started ahead). */
-  add(other: IamCallMeter): void {
-    for (const [action, calls] of Object.entries(other.callsByAction)) {
-      this.callsByAction[action] = (this.callsByAction[action] ?? 0) + calls;
-    }
-    this.throttles += other.throttles;
-    this.retries += other.retries;
-    this.errors += other.errors;
-  }
-
   get totalCalls(): number {
     return Object.values(this.callsByAction).reduce((a, b) => a + b, 0);
   }

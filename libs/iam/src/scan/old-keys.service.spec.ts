@@ -6,7 +6,6 @@ import { IamErrorCode, IamException } from '../errors/iam.exception';
 import type { OldAccessKey, ScanQuery, ScanResult } from '../iam.types';
 import type { CredentialReportStrategy } from '../strategies/credential-report.strategy';
 import type { ListUsersStrategy } from '../strategies/list-users.strategy';
-import type { ScanPreparation } from '../strategies/scan-strategy.interface';
 import { OldKeysService, type ScanObserver } from './old-keys.service';
 import { scanDeadlineStorage } from './scan-deadline';
 
@@ -57,7 +56,7 @@ function deferred<T>() {
 describe(OldKeysService.name, () => {
   let sut: OldKeysService;
   let listUsers: jest.Mocked<Pick<ListUsersStrategy, 'scan' | 'source'>>;
-  let report: jest.Mocked<Pick<CredentialReportStrategy, 'scan' | 'source' | 'prepare'>>;
+  let report: jest.Mocked<Pick<CredentialReportStrategy, 'scan' | 'source'>>;
   let observer: jest.Mocked<ScanObserver>;
   let now: Date;
   let log: jest.SpyInstance;
@@ -77,7 +76,7 @@ describe(OldKeysService.name, () => {
   beforeEach(() => {
     now = NOW;
     listUsers = { source: 'list-users', scan: jest.fn() };
-    report = { source: 'credential-report', scan: jest.fn(), prepare: jest.fn() };
+    report = { source: 'credential-report', scan: jest.fn() };
     observer = { scanStarted: jest.fn(), scanFinished: jest.fn() };
     log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     build(60);
@@ -195,64 +194,6 @@ describe(OldKeysService.name, () => {
       ['list-users', '111111111111'],
       ['list-users', '222222222222'],
     ]);
-  });
-
-  describe("prepare: a scan's first step started before the account's turn", () => {
-    const member = { accountLabel: '222222222222' } as IamAccountClient;
-    const preparation = (iam: IamAccountClient): jest.Mocked<ScanPreparation> => ({
-      iam,
-      settled: Promise.resolve(),
-      abort: jest.fn(),
-    });
-
-    it("asks the source's strategy, and the scan run next for that account takes it", async () => {
-      const prepared = preparation(member);
-      report.prepare.mockReturnValue(prepared);
-      report.scan.mockResolvedValue({ ...inventory(), source: 'credential-report' });
-
-      expect(sut.prepare('credential-report', { hours: 1, includeInactive: false }, member)).toBe(prepared);
-      await sut.scan('credential-report', { hours: 1, includeInactive: false }, member, prepared);
-
-      expect(report.prepare).toHaveBeenCalledWith(member);
-      expect(report.scan).toHaveBeenCalledWith({ hours: 0, includeInactive: true }, member, prepared);
-      expect(prepared.abort).not.toHaveBeenCalled();
-    });
-
-    it('starts nothing for a strategy without a first step to start (list-users)', () => {
-      expect(sut.prepare('list-users', { hours: 1, includeInactive: false }, member)).toBeUndefined();
-    });
-
-    it("starts nothing while the account's scan would be shared or served from the cache, until the TTL passes", async () => {
-      const pending = deferred<ScanResult>();
-      report.scan.mockReturnValue(pending.promise);
-      const running = sut.scan('credential-report', { hours: 1, includeInactive: false }, member);
-
-      expect(sut.prepare('credential-report', { hours: 5, includeInactive: false }, member)).toBeUndefined();
-      pending.resolve({ ...inventory(), source: 'credential-report' });
-      await running;
-      expect(sut.prepare('credential-report', { hours: 5, includeInactive: false }, member)).toBeUndefined();
-      expect(sut.prepare('credential-report', { hours: 5, includeInactive: false })).toBeUndefined(); // another account
-      expect(report.prepare).toHaveBeenCalledTimes(1);
-      expect(report.prepare).toHaveBeenCalledWith(OWN);
-
-      now = new Date(NOW.getTime() + 60_000);
-      sut.prepare('credential-report', { hours: 5, includeInactive: false }, member);
-      expect(report.prepare).toHaveBeenCalledTimes(2);
-    });
-
-    it('a scan that shares one already running aborts the preparation it was given', async () => {
-      const pending = deferred<ScanResult>();
-      report.scan.mockReturnValue(pending.promise);
-      const running = sut.scan('credential-report', { hours: 1, includeInactive: false }, member);
-      const late = preparation(member);
-
-      const sharing = sut.scan('credential-report', { hours: 2, includeInactive: false }, member, late);
-      pending.resolve({ ...inventory(), source: 'credential-report' });
-      await Promise.all([running, sharing]);
-
-      expect(late.abort).toHaveBeenCalledTimes(1);
-      expect(report.scan).toHaveBeenCalledTimes(1);
-    });
   });
 
   it('keeps the sources apart', async () => {

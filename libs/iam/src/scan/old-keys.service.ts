@@ -7,7 +7,7 @@ import { HOUR_MS, IAM_CLOCK, type Clock } from '../iam.constants';
 import type { ScanQuery, ScanResult, ScanSource } from '../iam.types';
 import { CredentialReportStrategy } from '../strategies/credential-report.strategy';
 import { ListUsersStrategy } from '../strategies/list-users.strategy';
-import type { ScanPreparation, ScanStrategy } from '../strategies/scan-strategy.interface';
+import type { ScanStrategy } from '../strategies/scan-strategy.interface';
 import { AnswerFreshness, answerFreshnessStorage } from './answer-freshness';
 import { ageHours, ageHoursChangeAt, cutoffFor } from './old-keys';
 import { ScanDeadline, scanDeadlineStorage } from './scan-deadline';
@@ -82,36 +82,12 @@ export class OldKeysService {
     }
   }
 
-  /**
-   * Starts the first step of a scan of `iam` before the account's turn comes (ScanStrategy.prepare: the credential
-   * report's build), for `scan` to take; undefined when the strategy has none, or when a scan now would be shared
-   * or served from the cache instead of run.
-   */
-  prepare(source: ScanSource, query: ScanQuery, iam: IamAccountClient = this.own): ScanPreparation | undefined {
-    const strategy = this.strategyFor(source);
-    if (!strategy.prepare) {
-      return undefined;
-    }
-    const { key } = this.scanKey(source, query);
-    const entry = this.entriesByAccount.get(iam)?.get(key);
-    if (entry && !this.isStale(entry, this.clock.now().getTime())) {
-      return undefined;
-    }
-    return strategy.prepare(iam);
-  }
-
-  /**
-   * Scans the account `iam` reads: the own account by default. `prepared` (from `prepare` for the same source and
-   * account) is taken by the scan this call runs, and aborted when the call shares a scan or a cached one instead.
-   */
-  async scan(
-    source: ScanSource,
-    query: ScanQuery,
-    iam: IamAccountClient = this.own,
-    prepared?: ScanPreparation,
-  ): Promise<ScanResult> {
+  /** Scans the account `iam` reads: the own account by default. */
+  async scan(source: ScanSource, query: ScanQuery, iam: IamAccountClient = this.own): Promise<ScanResult> {
     const ttl = this.config.scanCacheTtlMs;
-    const { scanQuery, key } = this.scanKey(source, query);
+    // Last use is asked only by the inventory route: a scan with it never serves one without, and vice versa.
+    const scanQuery = ttl > 0 ? (query.lastUse ? { ...INVENTORY, lastUse: true } : INVENTORY) : query;
+    const key = `${source}|${scanQuery.hours}|${scanQuery.includeInactive}|${scanQuery.lastUse === true}`;
     const nowMs = this.clock.now().getTime();
     let entries = this.entriesByAccount.get(iam);
     if (!entries) {
@@ -121,8 +97,8 @@ export class OldKeysService {
     const shared = entries;
 
     let entry = shared.get(key);
-    if (!entry || this.isStale(entry, nowMs)) {
-      const fresh: Entry = { promise: this.run(source, scanQuery, iam, prepared) };
+    if (!entry || (entry.settledAt !== undefined && nowMs - entry.settledAt >= ttl)) {
+      const fresh: Entry = { promise: this.run(source, scanQuery, iam) };
       shared.set(key, fresh);
       fresh.promise.then(
         () => {
@@ -134,8 +110,6 @@ export class OldKeysService {
         () => shared.delete(key), // failures are never served to later requests
       );
       entry = fresh;
-    } else {
-      prepared?.abort();
     }
     const freshness = answerFreshnessStorage.getStore();
     let result: ScanResult;
@@ -167,20 +141,6 @@ export class OldKeysService {
     return { value, validUntilMs: freshness.validUntilMs };
   }
 
-  /** What a request runs as (with a TTL, the full inventory it is cut from) and the key scans are shared under. */
-  private scanKey(source: ScanSource, query: ScanQuery): { scanQuery: ScanQuery; key: string } {
-    // Last use is asked only by the inventory route: a scan with it never serves one without, and vice versa.
-    const scanQuery =
-      this.config.scanCacheTtlMs > 0 ? (query.lastUse ? { ...INVENTORY, lastUse: true } : INVENTORY) : query;
-    const key = `${source}|${scanQuery.hours}|${scanQuery.includeInactive}|${scanQuery.lastUse === true}`;
-    return { scanQuery, key };
-  }
-
-  /** A finished scan past the TTL serves no one; one still running is always shared. */
-  private isStale(entry: Entry, nowMs: number): boolean {
-    return entry.settledAt !== undefined && nowMs - entry.settledAt >= this.config.scanCacheTtlMs;
-  }
-
   /** The scans whose strategy is still at work, oldest first, for liveness (performance.now() start times). */
   runningScans(): readonly RunningScan[] {
     return [...this.running];
@@ -208,22 +168,14 @@ export class OldKeysService {
     return { ...result, keys, rootKeys };
   }
 
-  private async run(
-    source: ScanSource,
-    query: ScanQuery,
-    iam: IamAccountClient,
-    prepared?: ScanPreparation,
-  ): Promise<ScanResult> {
+  private async run(source: ScanSource, query: ScanQuery, iam: IamAccountClient): Promise<ScanResult> {
     const started = performance.now();
     const accountId = iam.accountLabel;
     this.observer?.scanStarted(source, accountId);
     const deadline = new ScanDeadline(this.config.scanMaxDurationMs);
     const running: RunningScan = { source, accountId, startedAt: started };
     this.running.add(running);
-    const strategy = this.strategyFor(source);
-    const work = scanDeadlineStorage.run(deadline, () =>
-      prepared ? strategy.scan(query, iam, prepared) : strategy.scan(query, iam),
-    );
+    const work = scanDeadlineStorage.run(deadline, () => this.strategyFor(source).scan(query, iam));
     work
       .finally(() => {
         this.running.delete(running);

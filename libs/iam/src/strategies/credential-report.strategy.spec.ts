@@ -23,7 +23,6 @@ import type { ScanQuery } from '../iam.types';
 import { reportBytes, reportCsv, reportDate, type ReportRow } from '../../../../test/support/credential-report.builder';
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { RequestSlots } from '../scan/request-slots';
-import { ScanDeadline, scanDeadlineStorage } from '../scan/scan-deadline';
 import { CredentialReportStrategy } from './credential-report.strategy';
 import { testIamConfig } from '../testing/iam-config.fixture';
 
@@ -270,92 +269,6 @@ describe(CredentialReportStrategy.name, () => {
 
       expect(performance.now() - started).toBeGreaterThanOrEqual(15);
       expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 2);
-    });
-  });
-
-  describe('a GenerateCredentialReport sent ahead of the scan (prepare)', () => {
-    it("is sent at once, and a COMPLETE answer is taken as the scan's own: no second call, no poll", async () => {
-      const prepared = sut.prepare(provider);
-      await prepared.settled;
-      expect(calls.generate()).toBe(1);
-      expect(calls.get()).toBe(0);
-
-      const result = await sut.scan(q(24), provider, prepared);
-
-      expect(calls.generate()).toBe(1);
-      expect(calls.get()).toBe(1);
-      expect(sleep).not.toHaveBeenCalled();
-      expect(result.reportGeneratedAt).toEqual(GENERATED);
-      expect(prepared.iam).toBe(provider);
-    });
-
-    it('after STARTED, the scan asks GenerateCredentialReport again and polls as it would have', async () => {
-      iamMock
-        .on(GenerateCredentialReportCommand)
-        .resolvesOnce({ State: 'STARTED' })
-        .resolvesOnce({ State: 'INPROGRESS' })
-        .resolves({ State: 'COMPLETE' });
-      const prepared = sut.prepare(provider);
-
-      await sut.scan(q(24), provider, prepared);
-
-      expect(calls.generate()).toBe(3);
-      expect(calls.get()).toBe(1);
-      expect(sleeps()).toEqual([100]);
-    });
-
-    it('throttled beyond the SDK retries (it does not wait out throttling), the scan asks again itself', async () => {
-      await provider.onModuleDestroy();
-      sut = build({ ...baseConfig, throttleMaxWaitMs: 60_000 });
-      iamMock.on(GenerateCredentialReportCommand).rejectsOnce(awsError('Throttling')).resolves({ State: 'COMPLETE' });
-      const prepared = sut.prepare(provider);
-      await prepared.settled;
-      expect(calls.generate()).toBe(1);
-
-      const result = await sut.scan(q(24), provider, prepared);
-
-      expect(calls.generate()).toBe(2);
-      expect(result.stats.usersSeen).toBe(1);
-    });
-
-    it("any other failure is the scan's, with no second call", async () => {
-      iamMock.on(GenerateCredentialReportCommand).rejects(awsError('AccessDenied'));
-      const prepared = sut.prepare(provider);
-
-      const err = await sut.scan(q(24), provider, prepared).catch((e: unknown) => e);
-
-      expect(err).toMatchObject({ code: IamErrorCode.AccessDenied, action: 'GenerateCredentialReport' });
-      expect(calls.generate()).toBe(1);
-      expect(calls.get()).toBe(0);
-    });
-
-    it("the scan's deadline ends the wait for it (504 naming the call) and aborts it", async () => {
-      iamMock.on(GenerateCredentialReportCommand).callsFake(() => new Promise<never>(() => undefined));
-      const prepared = sut.prepare(provider);
-      const abort = jest.spyOn(prepared, 'abort');
-      const deadline = new ScanDeadline(20);
-
-      const err = await scanDeadlineStorage
-        .run(deadline, () => sut.scan(q(24), provider, prepared))
-        .catch((e: unknown) => e);
-      deadline.dispose();
-
-      expect(err).toMatchObject({ code: IamErrorCode.Timeout, action: 'GenerateCredentialReport' });
-      expect(abort).toHaveBeenCalledTimes(1);
-      expect(calls.get()).toBe(0);
-    });
-
-    it("one made for another account's client is aborted and left aside", async () => {
-      const other = new IamClientProvider(baseConfig);
-      const prepared = sut.prepare(other);
-      const abort = jest.spyOn(prepared, 'abort');
-      await prepared.settled;
-
-      await sut.scan(q(24), provider, prepared);
-
-      expect(abort).toHaveBeenCalledTimes(1);
-      expect(calls.generate()).toBe(2);
-      await other.onModuleDestroy();
     });
   });
 

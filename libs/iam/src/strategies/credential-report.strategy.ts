@@ -5,14 +5,7 @@ import { IamClientProvider } from '../client/iam-client.provider';
 import { iamConfig } from '../config/iam.config';
 import { IamErrorCode, IamException } from '../errors/iam.exception';
 import { IAM_CLOCK, type Clock } from '../iam.constants';
-import type {
-  CredentialReport,
-  CredentialReportState,
-  IamAccessKey,
-  RootAccessKey,
-  ScanQuery,
-  ScanResult,
-} from '../iam.types';
+import type { CredentialReport, IamAccessKey, RootAccessKey, ScanQuery, ScanResult } from '../iam.types';
 import { parseCredentialReport, type ReportCandidate, type ReportKeySlot } from '../report/credential-report.parser';
 import { KeyIdCache, type KeyIdCacheStats } from '../report/key-id.cache';
 import { ReportPoll } from '../report/report-poll';
@@ -20,8 +13,8 @@ import { REPORT_POLL_SLEEP, timerSleep, type Sleep } from '../report/report.cons
 import { IamCallMeter, meterStorage } from '../scan/iam-call-meter';
 import { ageHours, compareOldKeys, cutoffFor, isOldKey, toOldAccessKey } from '../scan/old-keys';
 import { RequestSlots } from '../scan/request-slots';
-import { scanDeadlineStorage, unlessAborted } from '../scan/scan-deadline';
-import type { ScanPreparation, ScanStrategy } from './scan-strategy.interface';
+import { scanDeadlineStorage } from '../scan/scan-deadline';
+import type { ScanStrategy } from './scan-strategy.interface';
 
 export interface KeyResolution {
   /** Every key the candidate users own now, old or not: the caller applies the threshold to the real dates. */
@@ -59,23 +52,10 @@ export class CredentialReportStrategy implements ScanStrategy {
     return this.keyIdsOf(iam).stats();
   }
 
-  /**
-   * Scans the account of `iam`: the own account by default. `prepared` (from `prepare` for the same account) is
-   * the scan's GenerateCredentialReport, already sent.
-   */
-  scan(query: ScanQuery, iam: IamAccountClient = this.iam, prepared?: ScanPreparation): Promise<ScanResult> {
+  /** Scans the account of `iam`: the own account by default. */
+  scan(query: ScanQuery, iam: IamAccountClient = this.iam): Promise<ScanResult> {
     const meter = new IamCallMeter();
-    return meterStorage.run(meter, () => this.run(query, meter, iam, prepared));
-  }
-
-  /**
-   * Sends the scan's first call, GenerateCredentialReport, ahead of the scan, so IAM builds the report while the
-   * account waits for its turn: the scan then finds it COMPLETE instead of polling through the build. One call,
-   * no retries beyond the SDK's own on a throttle (the scan asks again under its deadline), counted in the scan's
-   * stats when the scan takes it.
-   */
-  prepare(iam: IamAccountClient): ScanPreparation {
-    return new ReportPreparation(iam);
+    return meterStorage.run(meter, () => this.run(query, meter, iam));
   }
 
   private keyIdsOf(iam: IamAccountClient): KeyIdCache {
@@ -87,18 +67,13 @@ export class CredentialReportStrategy implements ScanStrategy {
     return cache;
   }
 
-  private async run(
-    query: ScanQuery,
-    meter: IamCallMeter,
-    iam: IamAccountClient,
-    prepared: ScanPreparation | undefined,
-  ): Promise<ScanResult> {
+  private async run(query: ScanQuery, meter: IamCallMeter, iam: IamAccountClient): Promise<ScanResult> {
     const started = performance.now();
     const now = this.clock.now();
     const cutoff = cutoffFor(now, query.hours);
     const keyIds = this.keyIdsOf(iam);
 
-    const report = await this.fetchReport(iam, prepared && (await this.takePreparation(prepared, iam, meter)));
+    const report = await this.fetchReport(iam);
     const sweep = keyIds.beginSweep();
     const parsed = await parseCredentialReport(
       report.content,
@@ -144,56 +119,18 @@ export class CredentialReportStrategy implements ScanStrategy {
   }
 
   /**
-   * The state the prepared GenerateCredentialReport answered, waited for under the scan's deadline; undefined
-   * when it was throttled beyond the SDK's retries (the scan asks again). Any other failure is the scan's.
-   */
-  private async takePreparation(
-    prepared: ScanPreparation,
-    iam: IamAccountClient,
-    meter: IamCallMeter,
-  ): Promise<CredentialReportState | undefined> {
-    if (!(prepared instanceof ReportPreparation) || prepared.iam !== iam) {
-      prepared.abort();
-      await prepared.settled;
-      return undefined;
-    }
-    let outcome: PreparedOutcome;
-    try {
-      outcome = await unlessAborted(
-        prepared.outcome,
-        scanDeadlineStorage.getStore()?.signal,
-        'GenerateCredentialReport',
-      );
-    } catch (err) {
-      prepared.abort();
-      throw err;
-    }
-    meter.add(prepared.meter);
-    if ('state' in outcome) {
-      return outcome.state;
-    }
-    if (outcome.error instanceof IamException && outcome.error.code === IamErrorCode.Throttled) {
-      return undefined;
-    }
-    throw outcome.error;
-  }
-
-  /**
    * GenerateCredentialReport first (AWS answers COMPLETE at once while its report is under 4 h old),
    * poll while it builds, then read it. A missing or expired report is regenerated once; the second
-   * time is an error. `prepared`: what the GenerateCredentialReport sent ahead answered; COMPLETE
-   * goes straight to the read.
+   * time is an error.
    */
-  private async fetchReport(iam: IamAccountClient, prepared?: CredentialReportState): Promise<CredentialReport> {
+  private async fetchReport(iam: IamAccountClient): Promise<CredentialReport> {
     const poll = new ReportPoll(
       { intervalMs: this.config.reportPollIntervalMs, maxWaitMs: this.config.reportMaxWaitMs },
       this.clock,
       this.sleep,
       scanDeadlineStorage.getStore()?.signal,
     );
-    if (prepared !== 'COMPLETE') {
-      await this.generateReport(iam, poll);
-    }
+    await this.generateReport(iam, poll);
     let regenerated = false;
     for (;;) {
       try {
@@ -320,33 +257,6 @@ export class CredentialReportStrategy implements ScanStrategy {
       throw failure.error;
     }
     return perKey.filter((k): k is IamAccessKey => k !== undefined);
-  }
-}
-
-type PreparedOutcome = { state: CredentialReportState } | { error: unknown };
-
-/** A GenerateCredentialReport sent ahead of its scan, on a meter of its own and outside any scan's deadline. */
-class ReportPreparation implements ScanPreparation {
-  readonly meter = new IamCallMeter();
-  readonly outcome: Promise<PreparedOutcome>;
-  readonly settled: Promise<void>;
-  private readonly controller = new AbortController();
-
-  constructor(readonly iam: IamAccountClient) {
-    const { signal } = this.controller;
-    this.outcome = scanDeadlineStorage
-      .exit(() =>
-        meterStorage.run(this.meter, () => iam.generateCredentialReport({ waitOutThrottling: false, signal })),
-      )
-      .then(
-        (state): PreparedOutcome => ({ state }),
-        (error: unknown): PreparedOutcome => ({ error }),
-      );
-    this.settled = this.outcome.then(() => undefined);
-  }
-
-  abort(): void {
-    this.controller.abort();
   }
 }
 
