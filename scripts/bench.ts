@@ -41,18 +41,13 @@ const FULL: Sizes = {
   api: { users: 5000, latencyMs: [10, 20], connections: 50, durationSeconds: 10 },
   org: {
     smallAccounts: 200,
-    smallUsers: 10,
+    smallUsers: 50,
     largeAccounts: 3,
-    largeUsers: 1000,
+    largeUsers: 5000,
     latencyMs: [10, 20],
     ratePerSecond: 20,
     burst: 5,
     reportDelayMs: 500,
-    scaleNote:
-      "Users are a fifth of issue 13's (50 and 5,000 per account), accounts as many: at 20 calls/s a 5,000-user account " +
-      'alone takes over 250 s per scan and the loop over the accounts about 21 minutes. Not scaled further: each small ' +
-      "account's fixed costs (AssumeRole, a new client, its first throttle, the report's build) do not shrink with its " +
-      'users, so smaller accounts would skew the comparison; the section takes about 8 minutes. ',
   },
   inventory: { users: 5000, latencyMs: [10, 20], reportDelayMs: 500 },
 };

@@ -18,8 +18,6 @@ export interface OrganizationSizes {
   ratePerSecond: number;
   burst: number;
   reportDelayMs: number;
-  /** Why the sizes differ from the issue's, if they do: printed in the note. */
-  scaleNote?: string;
 }
 
 const EVERY_KEY: ScanQuery = { hours: 0, includeInactive: true };
@@ -240,7 +238,7 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
       `listed by Organizations ListAccounts and reached through STS AssumeRole (the management account with its own credentials). ` +
       `Every account has its own IAM token bucket: ${ratePerSecond} calls/s, burst ${burst}; ` +
       `${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call; a credential report takes ${sizes.reportDelayMs} ms to build. ` +
-      `${sizes.scaleNote ?? ''}` +
+      `The large accounts are listed right after the management account, so a first scan, which takes accounts in list order, starts them first. ` +
       `ACCOUNT_CONCURRENCY ${ACCOUNT_CONCURRENCY}, IAM_CONCURRENCY per account at its default, SCAN_CACHE_TTL_SECONDS=0 so each run reads IAM. ` +
       `Each run builds IamModule afresh (new clients, STS sessions and paces). ` +
       `Floor = the larger of the slowest account's own floor ((useful IAM calls − burst) / rate, plus the report's build time) ` +
