@@ -22,7 +22,13 @@ interface ScanJson {
   trigger: string;
   shard: string;
   progress: { accounts: number; done: number; failed: number };
-  accounts: Array<{ account_id: string; status: string; error_code: string | null; keys_seen: number }>;
+  accounts: Array<{
+    account_id: string;
+    status: string;
+    error_code: string | null;
+    keys_seen: number;
+    finished_at: string | null;
+  }>;
   statusCode?: number;
   code?: string;
   fields?: Array<{ field: string }>;
@@ -316,6 +322,38 @@ describe('beyond one process', () => {
       }
     },
   );
+
+  it('a new process gives the account slots to the accounts whose recorded scan took longest', async () => {
+    // The largest account listed last: a first scan reaches it last; the next process starts with it.
+    const organization = seedOrganization({
+      seed: 66,
+      accounts: 3,
+      usersPerAccount: (i) => [2, 20, 60][i],
+      now: NOW,
+    });
+    const listed = organization.accounts.map((a) => a.id);
+    const store = await freshDataDir();
+    const env = { ...ORG_ENV, DATA_DIR: store.dir, ACCOUNT_CONCURRENCY: '1', SCAN_SOURCE: 'list-users' };
+    const scanOrder = async () => {
+      const h = await startApiOnEmulator({ emulator: { organization, latencyMs: 10 }, env });
+      try {
+        const started = await json<{ scan_id: number }>(await fetch(`${h.url}/v1/scans`, { method: 'POST' }));
+        const done = await waitForScan(h.url, started.scan_id);
+        expect(done.status).toBe('complete');
+        return [...done.accounts]
+          .sort((a, b) => Date.parse(a.finished_at ?? '') - Date.parse(b.finished_at ?? ''))
+          .map((a) => a.account_id);
+      } finally {
+        await h.close();
+      }
+    };
+    try {
+      expect(await scanOrder()).toEqual(listed);
+      expect(await scanOrder()).toEqual([...listed].reverse());
+    } finally {
+      store.remove();
+    }
+  });
 
   it('killed mid-scan (SIGKILL), the next process ends that scan, scans again, and serves only whole accounts', async () => {
     const emulator = new IamEmulator({ organization: org(65), reportDelayMs: 1_500 });

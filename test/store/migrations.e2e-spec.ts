@@ -24,6 +24,7 @@ const SHIPPED = [
   '003_inventory_scans.sql',
   '004_remediation.sql',
   '005_inventory_changes.sql',
+  '006_account_scan_duration.sql',
 ];
 
 function migrationsDir(files: Record<string, string>): string {

@@ -311,6 +311,48 @@ describeStore('store repositories', (fx) => {
     expect(seen.at(-1)).toEqual([second, 3000]);
   }, 60_000);
 
+  it("each account's own scan time from its latest complete part that has one; failed parts and other accounts left out", async () => {
+    const [A, B, C, D] = ['510000000001', '510000000002', '510000000003', '510000000004'];
+    const scan = async (day: number, parts: Array<[string, number | undefined] | [string, 'failed']>) => {
+      const scanId = await repo.scans.start({
+        source: 'list-users',
+        trigger: 'job',
+        accounts: parts.map(([accountId]) => ({ accountId })),
+        startedAt: at(day),
+      });
+      for (const [accountId, took] of parts) {
+        if (took === 'failed') {
+          await repo.scans.failAccount(scanId, accountId, 'IAM_TIMEOUT', at(day));
+        } else {
+          const durationMs = took === undefined ? {} : { durationMs: took };
+          await repo.scans.recordAccount({ scanId, accountId, readAt: at(day), ...durationMs, keys: [], findings: [] });
+        }
+      }
+      await repo.scans.finish(scanId, at(day));
+    };
+    await scan(0, [
+      [A, 1_200.4],
+      [B, 300],
+      [C, undefined],
+    ]);
+    await scan(1, [
+      [A, 'failed'],
+      [B, 4_000],
+      [C, 90],
+    ]);
+    await scan(2, [[B, undefined]]);
+
+    expect(await repo.scans.lastDurations([A, B, C, D])).toEqual(
+      new Map([
+        [A, 1_200],
+        [B, 4_000],
+        [C, 90],
+      ]),
+    );
+    expect(await repo.scans.lastDurations([C])).toEqual(new Map([[C, 90]]));
+    expect(await repo.scans.lastDurations([])).toEqual(new Map());
+  });
+
   it('notifications: one per key and stage; a second record of the same stage is refused and the first stands', async () => {
     const sent = {
       accountId: '666666666666',

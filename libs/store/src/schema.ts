@@ -41,6 +41,7 @@ export const scanAccounts = pgTable(
     findingsOpened: integer('findings_opened').notNull().default(0),
     findingsResolved: integer('findings_resolved').notNull().default(0),
     errorCode: text('error_code'),
+    durationMs: integer('duration_ms'),
   },
   (t) => [primaryKey({ columns: [t.scanId, t.accountId] })],
 );

@@ -23,6 +23,8 @@ export interface AccountScanResult {
   accountName?: string | null;
   /** When IAM was read: first seen, last seen, deleted and resolved times are this. */
   readAt: Date;
+  /** The account's own scan time, without the wait for an account slot. */
+  durationMs?: number;
   keys: KeyObservation[];
   findings: ReadonlyArray<{ accessKeyId: string; code: StoredFindingCode }>;
   /** Users whose keys this scan's source cannot see (the root user from ListUsers): their stored keys stay. */

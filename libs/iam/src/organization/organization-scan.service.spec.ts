@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { AccountsErrorCode, AccountsException } from '@app/accounts';
+import { AccountDirectory, AccountsErrorCode, AccountsException } from '@app/accounts';
 import {
   DEFAULT_ACCOUNT_ID,
   DEFAULT_MEMBER_ROLE_NAME,
@@ -18,7 +18,8 @@ import { IamClientRegistry } from '../client/iam-client.registry';
 import { IamErrorCode } from '../errors/iam.exception';
 import { IAM_CLOCK } from '../iam.constants';
 import { IamModule } from '../iam.module';
-import type { ScanQuery } from '../iam.types';
+import type { ScanQuery, ScanSource } from '../iam.types';
+import { OldKeysService } from '../scan/old-keys.service';
 import { OrganizationScanService } from './organization-scan.service';
 import type { AccountOutcome } from './organization-scan.types';
 
@@ -222,6 +223,45 @@ describe(OrganizationScanService.name, () => {
     expect(new Set(clients.map((c) => c?.rateGovernor)).size).toBe(3);
     expect(registry.get(DEFAULT_ACCOUNT_ID)).toBe(registry.self());
     expect(registry.get(SUSPENDED)).toBeUndefined();
+  });
+
+  it('gives the slots to the accounts that took longest last time, accounts not yet read first, in list order', async () => {
+    await build({ ACCOUNT_CONCURRENCY: '1' });
+    const oldKeys = moduleRef.get(OldKeysService);
+    const realScan = oldKeys.scan.bind(oldKeys);
+    const MEMBER_4 = seededMemberAccountId(4);
+    const took = new Map([
+      [DEFAULT_ACCOUNT_ID, 10],
+      [MEMBER_1, 40],
+      [MEMBER_2, 300],
+      [MEMBER_3, 20],
+      [MEMBER_4, 90],
+    ]);
+    let order: string[] = [];
+    jest.spyOn(oldKeys, 'scan').mockImplementation(async (source, query, iam) => {
+      const result = await realScan(source, query, iam);
+      const accountId = iam?.accountId ?? '';
+      order.push(accountId);
+      return { ...result, stats: { ...result.stats, durationMs: took.get(accountId) ?? 0 } };
+    });
+    const scanOrder = async (source: ScanSource, accountIds?: string[]) => {
+      order = [];
+      const result = await sut.scan(source, EVERY_KEY, { accountIds });
+      expect(result.complete).toBe(true);
+      return order;
+    };
+    const listed = (await moduleRef.get(AccountDirectory).resolve()).accounts.map((a) => a.accountId);
+    expect([...listed].sort()).toEqual([...took.keys()].sort());
+    const notYetRead = listed.filter((id) => id !== MEMBER_1 && id !== MEMBER_2);
+
+    expect(await scanOrder('list-users', [MEMBER_2, MEMBER_1])).toEqual(
+      listed.filter((id) => !notYetRead.includes(id)),
+    );
+    expect(await scanOrder('list-users')).toEqual([...notYetRead, MEMBER_2, MEMBER_1]);
+    expect(await scanOrder('credential-report')).toEqual([MEMBER_2, MEMBER_4, MEMBER_1, MEMBER_3, DEFAULT_ACCOUNT_ID]);
+    took.set(MEMBER_2, 5);
+    await scanOrder('list-users');
+    expect(await scanOrder('list-users')).toEqual([MEMBER_4, MEMBER_1, MEMBER_3, DEFAULT_ACCOUNT_ID, MEMBER_2]);
   });
 
   it('a throttled account is paced alone: the others see no throttle and their pace is untouched', async () => {

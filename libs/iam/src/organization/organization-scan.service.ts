@@ -50,6 +50,11 @@ const compareRootKeys = (a: AccountRootKey, b: AccountRootKey): number =>
 export class OrganizationScanService {
   private readonly logger = new Logger(OrganizationScanService.name);
   private readonly limiter: ConcurrencyLimiter;
+  /**
+   * Each account's own scan time the last time it was read in this process. Accounts take the slots longest first,
+   * so a large account listed last does not start when the small ones are done and set the wall time alone.
+   */
+  private readonly lastDurationMs = new Map<string, number>();
 
   constructor(
     private readonly directory: AccountDirectory,
@@ -78,7 +83,7 @@ export class OrganizationScanService {
     const started = performance.now();
     const plan = narrow(options.plan ?? (await this.directory.resolve()), options.accountIds);
     const parts = await Promise.all(
-      plan.accounts.map((account) =>
+      this.longestFirst(plan.accounts, options.recordedDurationsMs).map((account) =>
         this.limiter.run(async () => {
           const part = await this.scanAccount(source, query, account);
           try {
@@ -136,11 +141,22 @@ export class OrganizationScanService {
     return result;
   }
 
+  /**
+   * Slowest last time first (this process's time, else the recorded one); an account with neither goes before them
+   * all (it may be the largest), in list order.
+   */
+  private longestFirst(accounts: readonly ScanAccount[], recorded?: ReadonlyMap<string, number>): ScanAccount[] {
+    const cost = (a: ScanAccount) =>
+      this.lastDurationMs.get(a.accountId) ?? recorded?.get(a.accountId) ?? Number.POSITIVE_INFINITY;
+    return [...accounts].sort((a, b) => (cost(a) === cost(b) ? 0 : cost(b) > cost(a) ? 1 : -1));
+  }
+
   private async scanAccount(source: ScanSource, query: ScanQuery, account: ScanAccount): Promise<AccountPart> {
     const owner = ref(account);
     try {
       const iam = await this.registry.forAccount(account);
       const result = await this.oldKeys.scan(source, query, iam);
+      this.lastDurationMs.set(account.accountId, result.stats.durationMs);
       // Only what the answer needs is kept; the account's full result lives on in OldKeysService's cache alone.
       return {
         outcome: {

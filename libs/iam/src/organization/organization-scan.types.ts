@@ -48,6 +48,11 @@ export interface OrganizationScanOptions {
    * slow consumer (a store write) holds back the next account instead of piling parts up in memory.
    */
   onAccount?: (part: AccountScanPart) => Promise<void>;
+  /**
+   * Each account's own scan time as an earlier process recorded it (the store): orders the accounts this process
+   * has not read yet, longest first.
+   */
+  recordedDurationsMs?: ReadonlyMap<string, number>;
 }
 
 /**

@@ -220,11 +220,13 @@ export class InventoryScanRunner implements OnApplicationShutdown {
       for (const skipped of plan.skipped) {
         await this.scans.skipAccount(scanId, skipped.accountId, skipped.accountName, skipped.reason, now);
       }
+      const recordedDurationsMs = await this.scans.lastDurations(plan.accounts.map((a) => a.accountId));
       const result = await this.organization.scan(
         source,
         { hours: 0, includeInactive: true, lastUse: true },
         {
           plan: { accounts: plan.accounts, skipped: [] },
+          recordedDurationsMs,
           onAccount: async (part) => {
             const kept = await this.record(scanId, source, part);
             if (kept && part.outcome.status === 'ok') {
@@ -296,6 +298,7 @@ export class InventoryScanRunner implements OnApplicationShutdown {
       accountId: outcome.accountId,
       accountName: outcome.accountName ?? null,
       readAt: outcome.dataReadAt,
+      durationMs: outcome.stats.durationMs,
       keys,
       findings,
       // ListUsers never lists the root user: its keys stay as the latest report saw them.

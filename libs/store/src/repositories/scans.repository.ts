@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { and, asc, desc, eq, gt, inArray, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, ne } from 'drizzle-orm';
 import { InventoryChangeFeed } from '../changes/inventory-change.feed';
 import type { StoreEngine, StoreTx } from '../engine/store-engine';
 import { accounts, scanAccounts, scans, tagExemptions } from '../schema';
@@ -113,7 +113,13 @@ export class ScansRepository {
       const keyCounts = await this.inventory.applyKeys(tx, r);
       const findingCounts = await this.findings.applyFindings(tx, r);
       const counts: AccountScanCounts = { ...keyCounts, ...findingCounts };
-      const done = { status: 'complete' as const, finishedAt: r.readAt, errorCode: null, ...counts };
+      const done = {
+        status: 'complete' as const,
+        finishedAt: r.readAt,
+        errorCode: null,
+        durationMs: r.durationMs === undefined ? null : Math.max(0, Math.round(r.durationMs)),
+        ...counts,
+      };
       await tx
         .insert(scanAccounts)
         .values({ scanId: r.scanId, accountId: r.accountId, startedAt: r.readAt, ...done })
@@ -204,6 +210,28 @@ export class ScansRepository {
       await this.finish(id, at);
     }
     return ids;
+  }
+
+  /** Each account's own scan time in its latest complete part that has one (older parts were recorded without). */
+  async lastDurations(accountIds: readonly string[]): Promise<Map<string, number>> {
+    if (accountIds.length === 0) {
+      return new Map();
+    }
+    const rows = await this.engine.db
+      .selectDistinctOn([scanAccounts.accountId], {
+        accountId: scanAccounts.accountId,
+        durationMs: scanAccounts.durationMs,
+      })
+      .from(scanAccounts)
+      .where(
+        and(
+          eq(scanAccounts.status, 'complete'),
+          isNotNull(scanAccounts.durationMs),
+          inArray(scanAccounts.accountId, [...accountIds]),
+        ),
+      )
+      .orderBy(asc(scanAccounts.accountId), desc(scanAccounts.finishedAt));
+    return new Map(rows.flatMap((r) => (r.durationMs === null ? [] : [[r.accountId, r.durationMs]])));
   }
 
   /** When the latest scan of these triggers started, whatever became of it; null when none ever did. */
