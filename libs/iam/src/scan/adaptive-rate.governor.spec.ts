@@ -56,6 +56,21 @@ describe(AdaptiveRateGovernor.name, () => {
     expect(sleeps()).toEqual([200, 200]);
   });
 
+  it('never passes on an inherited rate as learnt, however long it sends at it; a throttle of its own is learnt', async () => {
+    sut = new AdaptiveRateGovernor(options, timer, 10);
+
+    await answered(40, 0); // 40 paced answers at 5-10/s: several recovery times
+    expect(sut.snapshot().throttled).toBe(0);
+    expect(sut.learntRatePerSecond).toBeUndefined();
+
+    nowMs += 5_000;
+    await answered(12, 100); // 12 answers 100 ms apart in the window: about 10/s measured at the cut
+    await throttled();
+    const measured = sut.ratePerSecond / 0.5;
+    await answered(30, 0);
+    expect(sut.learntRatePerSecond).toBe(measured);
+  });
+
   it('has learnt a rate only once it has sent at it for the recovery time without another cut', async () => {
     expect(sut.learntRatePerSecond).toBeUndefined();
     for (const bad of [0, -3, Infinity, NaN]) {
