@@ -58,15 +58,16 @@ export class IamClientRegistry implements OnModuleDestroy {
   }
 
   /**
-   * What the accounts throttled so far allowed (the median, so one odd account does not set it): IAM's limits
-   * are the same per account unless raised, so a new account starts there instead of finding out by throttling.
+   * The fastest pace an account confirmed after a throttle of its own: IAM's limits are the same per account unless
+   * raised, so a new account starts there instead of finding out by throttling. The fastest, not a median: a pace
+   * measured low (a small account's short, backoff-filled window) must not slow every account after it, which then
+   * crawls through its whole scan; one starting too fast is throttled once and finds its own.
    */
   private learntPace(): number | undefined {
     const learnt = this.all()
       .map((c) => c.rateGovernor.learntRatePerSecond)
-      .filter((r): r is number => r !== undefined)
-      .sort((a, b) => a - b);
-    return learnt.length === 0 ? undefined : learnt[Math.floor(learnt.length / 2)];
+      .filter((r): r is number => r !== undefined);
+    return learnt.length === 0 ? undefined : Math.max(...learnt);
   }
 
   /** The client already made for this account, if any. */
