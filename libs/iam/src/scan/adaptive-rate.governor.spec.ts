@@ -14,13 +14,16 @@ describe(AdaptiveRateGovernor.name, () => {
   };
   const sleeps = () => timer.sleep.mock.calls.map(([ms]) => ms);
 
-  /** `count` attempts one after another, each answered `spacingMs` after it went out. */
-  async function answered(count: number, spacingMs: number): Promise<void> {
+  /** `count` attempts one after another, each answered `spacingMs` after it went out; the pace at each answer. */
+  async function answered(count: number, spacingMs: number): Promise<number[]> {
+    const paces: number[] = [];
     for (let i = 0; i < count; i++) {
       const permit = await sut.acquire();
       nowMs += spacingMs;
+      paces.push(sut.ratePerSecond);
       sut.record(permit, 'ok');
     }
+    return paces;
   }
 
   async function throttled(): Promise<void> {
@@ -67,8 +70,9 @@ describe(AdaptiveRateGovernor.name, () => {
     await answered(12, 100); // 12 answers 100 ms apart in the window: about 10/s measured at the cut
     await throttled();
     const measured = sut.ratePerSecond / 0.5;
-    await answered(30, 0);
-    expect(sut.learntRatePerSecond).toBe(measured);
+    const paces = await answered(30, 0);
+    expect(Math.max(...paces)).toBeGreaterThan(measured); // climbed past the rate measured at the cut
+    expect(sut.learntRatePerSecond).toBe(Math.max(...paces));
   });
 
   it('has learnt a rate only once it has sent at it for the recovery time without another cut', async () => {
@@ -80,11 +84,35 @@ describe(AdaptiveRateGovernor.name, () => {
     await throttled();
     expect(sut.learntRatePerSecond).toBeUndefined();
 
-    // recoverySeconds is 1: a second's worth of paced answers confirms the rate measured at the cut.
-    await answered(4, 0);
+    // recoverySeconds is 1: a second's worth of paced answers (5/s climbing to 10/s) confirms the rate measured
+    // at the cut, 10/s, or the fastest pace answered since if higher.
+    const first = await answered(4, 0);
     expect(sut.learntRatePerSecond).toBeUndefined();
-    await answered(8, 0);
+    const paces = [...first, ...(await answered(5, 0))];
+    expect(Math.max(...paces)).toBeLessThan(10);
     expect(sut.learntRatePerSecond).toBe(10);
+    paces.push(...(await answered(3, 0)));
+    expect(Math.max(...paces)).toBeGreaterThan(10);
+    expect(sut.learntRatePerSecond).toBe(Math.max(...paces));
+  });
+
+  it('keeps the pace it last confirmed through a later cut until that cut is confirmed in turn', async () => {
+    await answered(10, 100);
+    await throttled(); // measured 10/s, pace 5/s
+    const confirmed = Math.max(...(await answered(12, 0)));
+    expect(sut.learntRatePerSecond).toBe(confirmed);
+
+    nowMs += 5_000;
+    await answered(4, 250); // IAM now allows only about 4/s
+    await throttled();
+    expect(sut.ratePerSecond).toBe(2); // half the 4/s measured
+    expect(sut.learntRatePerSecond).toBe(confirmed); // the later cut is not confirmed yet
+
+    const paces = await answered(2, 0);
+    expect(sut.learntRatePerSecond).toBe(confirmed);
+    paces.push(...(await answered(4, 0)));
+    expect(sut.learntRatePerSecond).toBe(Math.max(4, ...paces));
+    expect(sut.learntRatePerSecond).toBeLessThan(confirmed);
   });
 
   it('cuts the pace to the factor times the useful rate measured before the throttle', async () => {

@@ -90,6 +90,10 @@ export class AdaptiveRateGovernor {
   private cutHere = false;
   /** Seconds spent sending at the pace since the last cut. */
   private pacedSeconds = 0;
+  /** The fastest pace a paced attempt was answered at since the last cut. */
+  private fastestAnsweredPace = 0;
+  /** What `learntRatePerSecond` last confirmed; kept through a later cut until that one is confirmed in turn. */
+  private confirmedRate: number | undefined;
   private inFlight = 0;
   /** When attempts last started going out after nothing was in flight or waiting. */
   private busySince = -Infinity;
@@ -130,15 +134,17 @@ export class AdaptiveRateGovernor {
   }
 
   /**
-   * The useful rate IAM allowed when it last throttled this pace, once confirmed by `recoverySeconds` of paced
-   * sending without another cut; undefined before. The first cuts measure the burst IAM let through, far above
-   * its sustained limit, and an inherited start rate is not this account's finding, however long it is sent at:
-   * passing the burst on would have new accounts throttled; passing an inherited rate on confirms it without a
-   * throttle ever measuring it, and each account starting a step below it (the decrease factor, then the climb
-   * back) drifts an organization's pace down (measured at 200 accounts: from 20 to 5 useful calls/s).
+   * The pace this account sustains under a throttle of its own: the useful rate measured at its last cut or, if
+   * higher, the fastest pace paced attempts were answered at since, once `recoverySeconds` of paced sending
+   * followed the cut; until a later cut is confirmed in turn, the one before stands. Undefined before any. The rate
+   * at the cut alone undersells it: early cuts are measured in short windows full of SDK backoff, and an account
+   * climbs back well past them. The first cuts measure the burst IAM let through, above its sustained limit; an
+   * inherited start rate is not this account's finding, however long it is sent at: passing it on confirms it
+   * without a throttle ever measuring it, and each account starting a step below it (the decrease factor, then the
+   * climb back) drifts an organization's pace down (measured at 200 accounts: from 20 to 5 useful calls/s).
    */
   get learntRatePerSecond(): number | undefined {
-    return this.cutHere && this.pacedSeconds >= this.options.recoverySeconds ? this.rateAtCut : undefined;
+    return this.confirmedRate;
   }
 
   get ratePerSecond(): number {
@@ -189,8 +195,12 @@ export class AdaptiveRateGovernor {
     this.answers.push(now);
     this.forget(now);
     if (outcome === 'ok' && permit.paced && this.rate !== Infinity) {
+      this.fastestAnsweredPace = Math.max(this.fastestAnsweredPace, this.rate);
       this.pacedSeconds += 1 / this.rate;
       this.rate = this.recovered();
+      if (this.cutHere && this.pacedSeconds >= this.options.recoverySeconds) {
+        this.confirmedRate = Math.max(this.rateAtCut, this.fastestAnsweredPace);
+      }
     }
   }
 
@@ -225,6 +235,7 @@ export class AdaptiveRateGovernor {
     this.rateAtCut = measured;
     this.cutHere = true;
     this.pacedSeconds = 0;
+    this.fastestAnsweredPace = 0;
     // IAM's bucket is empty right now: spending saved tokens would only be throttled again.
     this.tokens = 0;
     this.refilledAt = now;
