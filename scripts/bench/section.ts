@@ -37,6 +37,8 @@ export interface Run<T> {
   beforeMs: number;
   afterMs: number;
   peakRss: number;
+  /** Peak V8 heap in use, where the run measured it. */
+  peakHeapUsed?: number;
   /** CPU time the bench process spent during the run, as a share of one core: near 1 means the client is CPU-bound. */
   cpuShare: number;
   /** The same for the emulator's process. */
@@ -80,6 +82,7 @@ export async function timed<T>(ctx: BenchContext, scanner: BenchScanner, fn: () 
     beforeMs,
     afterMs,
     peakRss: sampler.peakRss,
+    peakHeapUsed: sampler.peakHeapUsed,
     cpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
     emulatorCpuShare:
       (emulatorCpu.user - emulatorCpuBefore.user + emulatorCpu.system - emulatorCpuBefore.system) / 1000 / wallMs,

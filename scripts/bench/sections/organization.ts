@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OrganizationScanResult, ScanQuery, ScanSource } from '@app/iam';
+import type { ScanSource } from '@app/iam';
 import type { EmulatorCounters } from '@app/iam-emulator';
-import type { KeyRecord, StartedOrganization } from '../emulator-protocol';
+import type { StartedOrganization } from '../emulator-protocol';
 import { fixed, int, mb, pct, sec } from '../markdown';
 import { checkKeys, keysOk, median, type KeyCheck } from '../measure';
-import { BenchScanner } from '../scanner';
-import { describeError, timed, wholeSecondNow, type BenchContext, type Run, type SectionOutcome } from '../section';
+import { EVERY_KEY, type OrganizationRunMode, type Parts } from '../organization-runs';
+import { ScanWorker } from '../scan-worker.client';
+import { describeError, wholeSecondNow, type BenchContext, type Run, type SectionOutcome } from '../section';
 
 export interface OrganizationSizes {
   /** Accounts with `smallUsers` users each, the management account included. */
@@ -20,7 +21,6 @@ export interface OrganizationSizes {
   reportDelayMs: number;
 }
 
-const EVERY_KEY: ScanQuery = { hours: 0, includeInactive: true };
 const ACCOUNT_CONCURRENCY = 8;
 const TARGET_OVER_FLOOR = 0.25;
 const RSS_LIMIT = 400 * 1024 * 1024;
@@ -31,17 +31,6 @@ const RSS_LIMIT = 400 * 1024 * 1024;
  */
 const LARGE_SLACK = { ratio: 0.1, ms: 1_000 };
 const SMALL_SLACK = { ratio: 0.2, ms: 300 };
-
-/** One account's part of a run, as both the organization scan and the loop over accounts report it. */
-interface AccountPart {
-  status: 'ok' | 'failed' | 'skipped';
-  code?: string;
-  keys: KeyRecord[];
-  /** The account's own scan (stats.durationMs), without the wait for an account slot. */
-  durationMs?: number;
-}
-
-type Parts = Map<string, AccountPart>;
 
 interface RunSummary {
   name: string;
@@ -70,52 +59,6 @@ interface Floor {
 const usefulIamCalls = (c: EmulatorCounters): number =>
   c.totalIamRequests - Object.values(c.throttled).reduce((a, b) => a + b, 0);
 
-function keyRecordsByAccount(result: OrganizationScanResult): Parts {
-  const parts: Parts = new Map();
-  for (const account of result.accounts) {
-    parts.set(account.accountId, {
-      status: account.status,
-      keys: [],
-      ...(account.status === 'failed' ? { code: account.code } : {}),
-      ...(account.status === 'ok' ? { durationMs: account.stats.durationMs } : {}),
-    });
-  }
-  for (const k of result.keys) {
-    parts.get(k.accountId)?.keys.push({
-      userName: k.userName,
-      accessKeyId: k.accessKeyId,
-      createdMs: k.createdDate.getTime(),
-      status: k.status,
-    });
-  }
-  return parts;
-}
-
-/** What a script looping over the accounts does: the same per-account clients and scans, one account at a time. */
-async function loopOverAccounts(scanner: BenchScanner, source: ScanSource, query: ScanQuery): Promise<Parts> {
-  const plan = await scanner.directory.resolve();
-  const parts: Parts = new Map();
-  for (const account of plan.accounts) {
-    try {
-      const iam = await scanner.registry.forAccount(account);
-      const result = await scanner.oldKeys.scan(source, query, iam);
-      parts.set(account.accountId, {
-        status: 'ok',
-        durationMs: result.stats.durationMs,
-        keys: result.keys.map((k) => ({
-          userName: k.userName,
-          accessKeyId: k.accessKeyId,
-          createdMs: k.createdDate.getTime(),
-          status: k.status,
-        })),
-      });
-    } catch (err) {
-      parts.set(account.accountId, { status: 'failed', code: describeError(err), keys: [] });
-    }
-  }
-  return parts;
-}
-
 class DeadlineError extends Error {}
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -125,6 +68,44 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new DeadlineError(`no answer within ${sec(ms)}`)), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** One run in its worker, with the emulator's counters and CPU around it: the bench side of `timed` for a child. */
+async function timedInWorker(ctx: BenchContext, worker: ScanWorker, capMs: number): Promise<Run<Parts>> {
+  await ctx.worker.request({ op: 'resetCounters' });
+  const emulatorCpuBefore = await ctx.worker.request({ op: 'cpuUsage' });
+  const beforeMs = Date.now();
+  const startedAt = performance.now();
+  let done: Awaited<ReturnType<ScanWorker['run']>> | undefined;
+  let error: unknown;
+  try {
+    done = await withDeadline(worker.run(), capMs);
+    if (done.error !== undefined) {
+      error = new Error(done.error);
+    }
+  } catch (err) {
+    error = err;
+  }
+  const wallMs = done?.wallMs ?? performance.now() - startedAt;
+  const afterMs = Date.now();
+  const emulatorCpu = await ctx.worker.request({ op: 'cpuUsage' });
+  const counters = await ctx.worker.request({ op: 'counters' });
+  return {
+    value: done?.parts ? new Map(done.parts) : undefined,
+    error,
+    wallMs,
+    beforeMs,
+    afterMs,
+    peakRss: done?.peakRss ?? NaN,
+    peakHeapUsed: done?.peakHeapUsed,
+    cpuShare: (done?.cpuMs ?? 0) / wallMs,
+    emulatorCpuShare:
+      (emulatorCpu.user - emulatorCpuBefore.user + emulatorCpu.system - emulatorCpuBefore.system) / 1000 / wallMs,
+    counters,
+    meanLatencyMs: done?.meanLatencyMs ?? NaN,
+    attempts: { ...(done?.attempts ?? { ok: 0, throttled: 0, errors: 0 }), okAt: [] },
+    startedAt,
+  };
 }
 
 /**
@@ -175,45 +156,34 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
   const measure = async (
     name: string,
     source: ScanSource,
-    scan: (scanner: BenchScanner) => Promise<Parts>,
+    mode: OrganizationRunMode,
     { deniedAccounts = [], runCapMs = capMs }: { deniedAccounts?: string[]; runCapMs?: number } = {},
   ): Promise<RunSummary> => {
-    // A process of its own each time: clients, STS sessions and learnt paces start afresh, as for the first scan.
-    const scanner = await BenchScanner.create(org.url, env);
+    // A process of its own each time, as the API or a scan Job: clients, STS sessions, learnt paces and the heap
+    // start afresh, and its peak RSS is the scanner's alone.
+    const worker = await ScanWorker.start({ endpoint: org.url, env, mode, source });
     try {
-      await scanner.warmUp(0);
       await ctx.worker.request({ op: 'denyAssumeRole', accountIds: deniedAccounts });
       await sleep((burst / ratePerSecond) * 1000 + 200); // every bucket full again
       ctx.progress(`organization: ${name}`);
-      const run = await timed(ctx, scanner, () => withDeadline(scan(scanner), runCapMs));
+      const run = await timedInWorker(ctx, worker, runCapMs);
       const byAccount = await ctx.worker.request({ op: 'countersByAccount' });
       const summary = await summarize(ctx, org, sizes, name, source, run, byAccount, deniedAccounts);
       runs.push(summary);
       return summary;
     } finally {
       await ctx.worker.request({ op: 'denyAssumeRole', accountIds: [] });
-      await scanner.close();
+      await worker.stop();
     }
   };
 
-  const wholeOrg = (source: ScanSource) => async (scanner: BenchScanner) =>
-    keyRecordsByAccount(await scanner.organization.scan(source, EVERY_KEY));
-  const listUsers = await measure('list-users, whole organization', 'list-users', wholeOrg('list-users'));
-  const report = await measure(
-    'credential report, whole organization',
-    'credential-report',
-    wholeOrg('credential-report'),
-  );
-  const loop = await measure(
-    'list-users, a loop over the accounts',
-    'list-users',
-    (scanner) => loopOverAccounts(scanner, 'list-users', EVERY_KEY),
-    { runCapMs: loopCapMs },
-  );
+  const listUsers = await measure('list-users, whole organization', 'list-users', 'organization');
+  const report = await measure('credential report, whole organization', 'credential-report', 'organization');
+  const loop = await measure('list-users, a loop over the accounts', 'list-users', 'loop', { runCapMs: loopCapMs });
   const withDenial = await measure(
     `list-users, whole organization, AssumeRole denied for ${denied}`,
     'list-users',
-    wholeOrg('list-users'),
+    'organization',
     { deniedAccounts: [denied] },
   );
 
@@ -240,7 +210,8 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
       `${sizes.latencyMs[0]}–${sizes.latencyMs[1]} ms per call; a credential report takes ${sizes.reportDelayMs} ms to build. ` +
       `The large accounts are listed right after the management account, so a first scan, which takes accounts in list order, starts them first. ` +
       `ACCOUNT_CONCURRENCY ${ACCOUNT_CONCURRENCY}, IAM_CONCURRENCY per account at its default, SCAN_CACHE_TTL_SECONDS=0 so each run reads IAM. ` +
-      `Each run builds IamModule afresh (new clients, STS sessions and paces). ` +
+      `Each run is a process of its own that builds IamModule (new clients, STS sessions, paces and heap), as the API or a scan Job; ` +
+      `peak RSS and heap are that process's (Node, Nest, the SDK clients and the scan), sampled every 20 ms. ` +
       `Floor = the larger of the slowest account's own floor ((useful IAM calls − burst) / rate, plus the report's build time) ` +
       `and the CPU floor (useful IAM calls × CPU per call, bench and emulator processes, measured in the run / ${cores} cores). ` +
       `The loop scans the accounts one after another with the same per-account clients and OldKeysService. ` +
@@ -259,7 +230,7 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
       'large accounts: useful calls/s',
       'small accounts: median useful calls/s, own time',
       'small accounts: own time p90 / max, sum',
-      'peak RSS',
+      'peak RSS (heap in use)',
       'accounts ok / failed',
       'keys returned / expected',
     ],
@@ -281,7 +252,7 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
         rates.smallMs.length
           ? `${sec(percentile(rates.smallMs, 0.9))} / ${sec(Math.max(...rates.smallMs))}, ${sec(rates.smallMs.reduce((a, b) => a + b, 0))}`
           : 'n/a',
-        mb(s.run.peakRss),
+        `${mb(s.run.peakRss)} (${s.run.peakHeapUsed === undefined ? 'n/a' : mb(s.run.peakHeapUsed)})`,
         `${statuses.filter((p) => p.status === 'ok').length} / ${statuses.filter((p) => p.status === 'failed').length}`,
         s.run.error ? `failed: ${describeError(s.run.error)}` : checkCell(s),
       ];

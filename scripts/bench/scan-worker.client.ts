@@ -1,0 +1,68 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { ScanSource } from '@app/iam';
+import { stopChild, track } from './children';
+import type { AccountPart, OrganizationRunMode } from './organization-runs';
+
+export interface ScanWorkerSetup {
+  endpoint: string;
+  env: Record<string, string>;
+  mode: OrganizationRunMode;
+  source: ScanSource;
+}
+
+export interface ScanWorkerDone {
+  op: 'done';
+  parts?: [string, AccountPart][];
+  error?: string;
+  wallMs: number;
+  peakRss: number;
+  peakHeapUsed: number;
+  /** CPU time the worker spent in the run. */
+  cpuMs: number;
+  attempts?: { ok: number; throttled: number; errors: number };
+  meanLatencyMs?: number;
+}
+
+/** The bench's handle on scan-worker.ts: a child process built for one run. */
+export class ScanWorker {
+  private constructor(private readonly child: ChildProcess) {}
+
+  /** Resolves once the worker has built its module and reached IAM once (so the run pays for neither). */
+  static async start(setup: ScanWorkerSetup): Promise<ScanWorker> {
+    const child = track(
+      fork(path.join(__dirname, 'scan-worker.ts'), [], {
+        execArgv: ['-r', '@swc-node/register', '--expose-gc'],
+        env: { ...process.env, SCAN_WORKER_SETUP: JSON.stringify(setup) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`scan worker exited during start (${code})`));
+      child.once('exit', onExit);
+      child.once('message', () => {
+        child.off('exit', onExit);
+        resolve();
+      });
+    });
+    return new ScanWorker(child);
+  }
+
+  /** Runs the scan; rejects if the worker dies first. */
+  run(): Promise<ScanWorkerDone> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null) =>
+        reject(new Error(`scan worker exited during the run (${signal ?? code})`));
+      this.child.once('exit', onExit);
+      this.child.once('message', (done: ScanWorkerDone) => {
+        this.child.off('exit', onExit);
+        resolve(done);
+      });
+      this.child.send({ op: 'go' });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await stopChild(this.child, 30_000);
+  }
+}
