@@ -8,6 +8,8 @@
  *   command <Deployment|CronJob>   the container's command, a word a line
  *   grace <Deployment|CronJob>     seconds between SIGTERM and SIGKILL once preStop hooks ran
  *   env <Deployment|CronJob>       KEY=value lines of the ConfigMaps the container loads with envFrom
+ *   heap <Deployment|CronJob>      the V8 old-generation limit in MB Node should give itself under the container's
+ *                                  memory limit (scripts/pod-heap.ts; the bench runs organization scans with it)
  * A setting this cannot map (another volume type, an added capability) fails, so the test never silently runs
  * the image less confined than the cluster would.
  */
@@ -18,6 +20,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { findObject, loadManifests } from '../test/deploy/deploy-files';
+import { podOldSpaceMb, quantityMiB } from './pod-heap';
 
 type Workload = 'Deployment' | 'CronJob';
 
@@ -135,7 +138,7 @@ function configEnv(spec: IPodSpec): string[] {
 
 const [what, kind] = process.argv.slice(2) as [string, Workload];
 if (kind !== 'Deployment' && kind !== 'CronJob') {
-  console.error('usage: ci-container-args.ts args|command|grace|env Deployment|CronJob');
+  console.error('usage: ci-container-args.ts args|command|grace|env|heap Deployment|CronJob');
   process.exit(2);
 }
 const spec = podSpec(kind);
@@ -144,6 +147,13 @@ const out: Record<string, () => (string | number)[]> = {
   command: () => container(spec).command ?? [],
   grace: () => [graceSeconds(spec)],
   env: () => configEnv(spec),
+  heap: () => {
+    const limit = container(spec).resources?.limits?.memory;
+    if (limit === undefined) {
+      throw new Error(`the ${kind} sets no memory limit`);
+    }
+    return [podOldSpaceMb(quantityMiB(limit))];
+  },
 };
 if (!(what in out)) {
   console.error(`unknown item ${what}`);

@@ -247,6 +247,13 @@ grep -q "Store ready: embedded PostgreSQL in ${data_dir}; applied 001_" "$work/a
 log "API up: the embedded store in $data_dir (a volume) migrated at boot, then /health/ready 200"
 
 [[ "$("$DOCKER" exec "$api" id -u):$("$DOCKER" exec "$api" id -g)" == 1000:1000 ]] || fail 'the API does not run as 1000:1000'
+# The bench runs organization scans with the heap Node gives itself under this memory limit (scripts/pod-heap.ts):
+# V8's whole heap limit here is that old generation plus a young generation of a few MB.
+old_space_mb="$(ts_node scripts/ci-container-args.ts heap Deployment)"
+heap_limit_mb="$("$DOCKER" exec "$api" node -e 'console.log(Math.round(require("node:v8").getHeapStatistics().heap_size_limit / 1048576))')"
+((heap_limit_mb >= old_space_mb && heap_limit_mb <= old_space_mb + 64)) ||
+  fail "V8's heap limit under the Deployment's memory limit is ${heap_limit_mb} MB, not ${old_space_mb} MB and a young generation (scripts/pod-heap.ts)"
+log "heap limit in the API container: ${heap_limit_mb} MB (old generation ${old_space_mb} MB, as the bench assumes)"
 if "$DOCKER" exec "$api" sh -c ': >/app/probe' 2>/dev/null; then
   fail 'the root filesystem is writable'
 fi

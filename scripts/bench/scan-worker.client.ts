@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { ScanSource } from '@app/iam';
+import { apiMemoryLimitMiB, podOldSpaceMb } from '../pod-heap';
 import { stopChild, track } from './children';
 import type { AccountPart, OrganizationRunMode } from './organization-runs';
 
@@ -28,11 +29,20 @@ export interface ScanWorkerDone {
 export class ScanWorker {
   private constructor(private readonly child: ChildProcess) {}
 
-  /** Resolves once the worker has built its module and reached IAM once (so the run pays for neither). */
+  /**
+   * Resolves once the worker has built its module and reached IAM once (so the run pays for neither). Its heap is
+   * the one Node gives itself in the API's pod (the Deployment's memory limit), not this machine's default (4 GB
+   * here, which lets garbage pile up to far more RSS than the pod would ever hold).
+   */
   static async start(setup: ScanWorkerSetup): Promise<ScanWorker> {
     const child = track(
       fork(path.join(__dirname, 'scan-worker.ts'), [], {
-        execArgv: ['-r', '@swc-node/register', '--expose-gc'],
+        execArgv: [
+          '-r',
+          '@swc-node/register',
+          '--expose-gc',
+          `--max-old-space-size=${podOldSpaceMb(apiMemoryLimitMiB())}`,
+        ],
         env: { ...process.env, SCAN_WORKER_SETUP: JSON.stringify(setup) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),

@@ -5,6 +5,7 @@ import type { EmulatorCounters } from '@app/iam-emulator';
 import type { StartedOrganization } from '../emulator-protocol';
 import { fixed, int, mb, pct, sec } from '../markdown';
 import { checkKeys, keysOk, median, type KeyCheck } from '../measure';
+import { apiMemoryLimitMiB, podOldSpaceMb } from '../../pod-heap';
 import { EVERY_KEY, type OrganizationRunMode, type Parts } from '../organization-runs';
 import { ScanWorker } from '../scan-worker.client';
 import { describeError, wholeSecondNow, type BenchContext, type Run, type SectionOutcome } from '../section';
@@ -211,7 +212,9 @@ export async function organizationScan(ctx: BenchContext, sizes: OrganizationSiz
       `The large accounts are listed right after the management account, so a first scan, which takes accounts in list order, starts them first. ` +
       `ACCOUNT_CONCURRENCY ${ACCOUNT_CONCURRENCY}, IAM_CONCURRENCY per account at its default, SCAN_CACHE_TTL_SECONDS=0 so each run reads IAM. ` +
       `Each run is a process of its own that builds IamModule (new clients, STS sessions, paces and heap), as the API or a scan Job; ` +
-      `peak RSS and heap are that process's (Node, Nest, the SDK clients and the scan), sampled every 20 ms. ` +
+      `peak RSS and heap are that process's (Node, Nest, swc's TypeScript compiler, the SDK clients and the scan), sampled every 20 ms; ` +
+      `its heap limit is the one Node sets itself in the API's pod (--max-old-space-size=${podOldSpaceMb(apiMemoryLimitMiB())}: ` +
+      `half the Deployment's ${apiMemoryLimitMiB()} MiB memory limit, checked in the image by the container test), not this machine's default. ` +
       `Floor = the larger of the slowest account's own floor ((useful IAM calls − burst) / rate, plus the report's build time) ` +
       `and the CPU floor (useful IAM calls × CPU per call, bench and emulator processes, measured in the run / ${cores} cores). ` +
       `The loop scans the accounts one after another with the same per-account clients and OldKeysService. ` +
