@@ -21,8 +21,8 @@ export interface ScanWorkerDone {
   peakHeapUsed: number;
   /** CPU time the worker spent in the run. */
   cpuMs: number;
-  attempts?: { ok: number; throttled: number; errors: number };
-  meanLatencyMs?: number;
+  attempts: { ok: number; throttled: number; errors: number };
+  meanLatencyMs: number;
 }
 
 /** The bench's handle on scan-worker.ts: a child process built for one run. */

@@ -5,7 +5,7 @@
  * Setup comes in SCAN_WORKER_SETUP; it says `ready` once the module is built, runs on `go`, answers `done`.
  */
 import { collectGarbage, MemorySampler } from './measure';
-import { runOrganization } from './organization-runs';
+import { runOrganization, type AccountPart } from './organization-runs';
 import { BenchScanner } from './scanner';
 import type { ScanWorkerDone, ScanWorkerSetup } from './scan-worker.client';
 
@@ -21,34 +21,28 @@ async function main(): Promise<void> {
   const sampler = new MemorySampler().start();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
-  let done: ScanWorkerDone;
+  let parts: [string, AccountPart][] | undefined;
+  let error: string | undefined;
   try {
-    const parts = await runOrganization(scanner, setup.mode, setup.source);
-    done = {
-      op: 'done',
-      parts: [...parts],
-      wallMs: performance.now() - startedAt,
-      peakRss: 0,
-      peakHeapUsed: 0,
-      cpuMs: 0,
-    };
+    parts = [...(await runOrganization(scanner, setup.mode, setup.source))];
   } catch (err) {
-    done = {
-      op: 'done',
-      error: err instanceof Error ? err.message : String(err),
-      wallMs: performance.now() - startedAt,
-      peakRss: 0,
-      peakHeapUsed: 0,
-      cpuMs: 0,
-    };
+    error = err instanceof Error ? err.message : String(err);
   }
+  const wallMs = performance.now() - startedAt;
   sampler.stop();
   const cpu = process.cpuUsage(cpuBefore);
-  done.peakRss = sampler.peakRss;
-  done.peakHeapUsed = sampler.peakHeapUsed;
-  done.cpuMs = (cpu.user + cpu.system) / 1000;
-  done.attempts = { ok: scanner.recorder.ok, throttled: scanner.recorder.throttled, errors: scanner.recorder.errors };
-  done.meanLatencyMs = scanner.recorder.meanOkLatencyMs;
+  const { recorder } = scanner;
+  const done: ScanWorkerDone = {
+    op: 'done',
+    ...(parts ? { parts } : {}),
+    ...(error === undefined ? {} : { error }),
+    wallMs,
+    peakRss: sampler.peakRss,
+    peakHeapUsed: sampler.peakHeapUsed,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    attempts: { ok: recorder.ok, throttled: recorder.throttled, errors: recorder.errors },
+    meanLatencyMs: recorder.meanOkLatencyMs,
+  };
   await new Promise<void>((resolve) => process.send?.(done, () => resolve()));
   await scanner.close();
   process.disconnect();
