@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 
 /** Every child the bench started, so an exit, a crash or Ctrl-C never leaves one behind. */
 const children = new Set<ChildProcess>();
@@ -40,4 +41,27 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Forks a TypeScript module of the bench (through swc) as a tracked child with an IPC channel, and resolves once
+ * it says it is ready: its first message.
+ */
+export async function forkReady(file: string, what: string, nodeFlags: string[] = [], env?: NodeJS.ProcessEnv) {
+  const child = track(
+    fork(path.join(__dirname, file), [], {
+      execArgv: ['-r', '@swc-node/register', ...nodeFlags],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(env ? { env } : {}),
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${what} exited during start (${code})`));
+    child.once('exit', onExit);
+    child.once('message', () => {
+      child.off('exit', onExit);
+      resolve();
+    });
+  });
+  return child;
 }

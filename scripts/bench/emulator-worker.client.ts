@@ -1,6 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { stopChild, track } from './children';
+import type { ChildProcess } from 'node:child_process';
+import { forkReady, stopChild } from './children';
 import type {
   EmulatorSetup,
   StartedEmulator,
@@ -39,20 +38,7 @@ export class EmulatorWorkerClient {
   }
 
   static async spawn(): Promise<EmulatorWorkerClient> {
-    const child = track(
-      fork(path.join(__dirname, 'emulator-worker.ts'), [], {
-        execArgv: ['-r', '@swc-node/register'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
-    );
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`emulator worker exited during start (${code})`));
-      child.once('exit', onExit);
-      child.once('message', () => {
-        child.off('exit', onExit);
-        resolve();
-      });
-    });
+    const child = await forkReady('emulator-worker.ts', 'emulator worker');
     return new EmulatorWorkerClient(child);
   }
 

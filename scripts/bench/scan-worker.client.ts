@@ -1,8 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { ScanSource } from '@app/iam';
 import { apiMemoryLimitMiB, podOldSpaceMb } from '../pod-heap';
-import { stopChild, track } from './children';
+import { forkReady, stopChild } from './children';
 import type { AccountPart, OrganizationRunMode } from './organization-runs';
 
 export interface ScanWorkerSetup {
@@ -35,26 +34,12 @@ export class ScanWorker {
    * here, which lets garbage pile up to far more RSS than the pod would ever hold).
    */
   static async start(setup: ScanWorkerSetup): Promise<ScanWorker> {
-    const child = track(
-      fork(path.join(__dirname, 'scan-worker.ts'), [], {
-        execArgv: [
-          '-r',
-          '@swc-node/register',
-          '--expose-gc',
-          `--max-old-space-size=${podOldSpaceMb(apiMemoryLimitMiB())}`,
-        ],
-        env: { ...process.env, SCAN_WORKER_SETUP: JSON.stringify(setup) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
+    const child = await forkReady(
+      'scan-worker.ts',
+      'scan worker',
+      ['--expose-gc', `--max-old-space-size=${podOldSpaceMb(apiMemoryLimitMiB())}`],
+      { ...process.env, SCAN_WORKER_SETUP: JSON.stringify(setup) },
     );
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`scan worker exited during start (${code})`));
-      child.once('exit', onExit);
-      child.once('message', () => {
-        child.off('exit', onExit);
-        resolve();
-      });
-    });
     return new ScanWorker(child);
   }
 
